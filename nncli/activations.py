@@ -1,0 +1,242 @@
+"""Activation functions: name → object with a forward pass and its derivative.
+
+Each activation maps pre-activations ``z`` of shape ``(n_samples, units)`` to outputs ``a`` of
+the same shape. ``backward(z, a, grad_a)`` returns the gradient with respect to ``z`` given the
+gradient with respect to ``a``; implementations use whichever of ``z`` and ``a`` is cheaper.
+``forward(z, out)`` may write into ``out`` (which may be ``z`` itself) so the training loop
+allocates nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nncli.registry import Registry
+
+ACTIVATIONS = Registry("activation")
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class Activation:
+    """Base class: ``__call__(z)`` returns a new array; subclasses define forward/backward."""
+
+    name = "linear"
+    #: True when ``backward`` needs the pre-activation ``z`` (False: the output ``a`` suffices).
+    needs_z = False
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=np.result_type(z, np.float32))
+        return self.forward(z, out=np.empty_like(z))
+
+    def forward(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_config(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _target(z: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    return z if out is None else out
+
+
+@ACTIVATIONS.register("linear", "identity", "none")
+class Linear(Activation):
+    name = "linear"
+
+    def forward(self, z, out=None):
+        if out is None or out is z:
+            return z
+        np.copyto(out, z)
+        return out
+
+    def backward(self, z, a, grad_a):
+        return grad_a
+
+
+@ACTIVATIONS.register("relu")
+class ReLU(Activation):
+    name = "relu"
+
+    def forward(self, z, out=None):
+        return np.maximum(z, 0, out=_target(z, out))
+
+    def backward(self, z, a, grad_a):
+        # In place: grad_a is a scratch buffer owned by the caller.
+        grad_a *= a > 0
+        return grad_a
+
+
+@ACTIVATIONS.register("sigmoid")
+class Sigmoid(Activation):
+    """Logistic sigmoid, stable for large |z| (no overflow in exp)."""
+
+    name = "sigmoid"
+
+    def forward(self, z, out=None):
+        out = _target(z, out)
+        # 1 / (1 + exp(-z)) overflows for z << 0: clip to where exp stays finite in this dtype.
+        bound = 88.0 if out.dtype == np.float32 else 708.0
+        np.clip(z, -bound, bound, out=out)
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+        out += 1.0
+        np.reciprocal(out, out=out)
+        return out
+
+    def backward(self, z, a, grad_a):
+        return grad_a * a * (1.0 - a)
+
+
+@ACTIVATIONS.register("tanh")
+class Tanh(Activation):
+    name = "tanh"
+
+    def forward(self, z, out=None):
+        return np.tanh(z, out=_target(z, out))
+
+    def backward(self, z, a, grad_a):
+        return grad_a * (1.0 - a * a)
+
+
+@ACTIVATIONS.register("softmax")
+class Softmax(Activation):
+    """Softmax over the last axis, shifted by the row maximum for stability."""
+
+    name = "softmax"
+
+    def forward(self, z, out=None):
+        out = _target(z, out)
+        np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=-1, keepdims=True)
+        return out
+
+    def backward(self, z, a, grad_a):
+        return a * (grad_a - (grad_a * a).sum(axis=-1, keepdims=True))
+
+
+@ACTIVATIONS.register("leaky_relu")
+class LeakyReLU(Activation):
+    """Keras 3 default ``negative_slope=0.2``."""
+
+    name = "leaky_relu"
+    needs_z = True
+    negative_slope = 0.2
+
+    def forward(self, z, out=None):
+        return np.where(z > 0, z, self.negative_slope * z) if out is None else _into(
+            np.where(z > 0, z, self.negative_slope * z), out
+        )
+
+    def backward(self, z, a, grad_a):
+        return grad_a * np.where(z > 0, 1.0, self.negative_slope)
+
+
+def _into(values: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.copyto(out, values)
+    return out
+
+
+@ACTIVATIONS.register("elu")
+class ELU(Activation):
+    name = "elu"
+    needs_z = True
+    alpha = 1.0
+
+    def forward(self, z, out=None):
+        values = np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
+        return values if out is None else _into(values, out)
+
+    def backward(self, z, a, grad_a):
+        return grad_a * np.where(z > 0, 1.0, a + self.alpha)
+
+
+@ACTIVATIONS.register("selu")
+class SELU(Activation):
+    name = "selu"
+    needs_z = True
+
+    def forward(self, z, out=None):
+        values = _SELU_SCALE * np.where(z > 0, z, _SELU_ALPHA * np.expm1(np.minimum(z, 0)))
+        return values if out is None else _into(values, out)
+
+    def backward(self, z, a, grad_a):
+        return grad_a * np.where(z > 0, _SELU_SCALE, a + _SELU_SCALE * _SELU_ALPHA)
+
+
+@ACTIVATIONS.register("softplus")
+class Softplus(Activation):
+    """log(1 + exp(z)), computed as logaddexp(0, z) so large z does not overflow."""
+
+    name = "softplus"
+    needs_z = True
+
+    def forward(self, z, out=None):
+        return np.logaddexp(0.0, z, out=_target(z, out))
+
+    def backward(self, z, a, grad_a):
+        return grad_a * _sigmoid(z)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return Sigmoid().forward(np.array(z, copy=True))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # SciPy comes with scikit-learn; imported here so that other activations do not pay for it.
+    from scipy.special import erf
+
+    return erf(x)
+
+
+@ACTIVATIONS.register("gelu")
+class GELU(Activation):
+    """Gaussian error linear unit, the exact erf form (Keras's default ``approximate=False``)."""
+
+    name = "gelu"
+    needs_z = True
+
+    def forward(self, z, out=None):
+        values = 0.5 * z * (1.0 + _erf(z / math.sqrt(2.0)))
+        return values if out is None else _into(values, out)
+
+    def backward(self, z, a, grad_a):
+        cdf = 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
+        pdf = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+        return grad_a * (cdf + z * pdf)
+
+
+@ACTIVATIONS.register("swish", "silu")
+class Swish(Activation):
+    """z · sigmoid(z) (Keras's ``silu``/``swish``)."""
+
+    name = "swish"
+    needs_z = True
+
+    def forward(self, z, out=None):
+        values = z * _sigmoid(z)
+        return values if out is None else _into(values, out)
+
+    def backward(self, z, a, grad_a):
+        s = _sigmoid(z)
+        return grad_a * (s + z * s * (1.0 - s))
+
+
+def get(identifier: str | Activation | None) -> Activation:
+    """An activation from its name (``None`` means linear) or an ``Activation`` object."""
+    if identifier is None:
+        return Linear()
+    if isinstance(identifier, Activation):
+        return identifier
+    return ACTIVATIONS[identifier]()

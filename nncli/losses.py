@@ -1,0 +1,297 @@
+"""Loss functions with Keras's names, defaults and "sum over batch size" reduction.
+
+A loss compares targets ``y_true`` with predictions ``y_pred`` of shape ``(n_samples, units)``
+(sparse categorical targets are integer class indices of shape ``(n_samples,)``).
+
+- ``values(y_true, y_pred)`` gives one loss per sample, shape ``(n_samples,)``;
+- ``loss(y_true, y_pred, sample_weight)`` is ``sum(values * sample_weight) / n_samples``;
+- ``gradient(y_true, y_pred, sample_weight)`` is the gradient of that mean w.r.t. ``y_pred``.
+
+Cross-entropies on probabilities clip them to ``[1e-7, 1 - 1e-7]`` as Keras does. When the
+model's last activation is the one a cross-entropy expects (sigmoid for binary, softmax for
+categorical), the model uses ``logit_gradient``: the gradient with respect to the
+pre-activation, ``(p - y) / n``, which is exact, cheaper and stable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nncli.errors import ConfigError
+from nncli.registry import Registry
+
+LOSSES = Registry("loss")
+
+EPSILON = 1e-7
+
+
+def _weights(sample_weight, n_samples: int, dtype) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    return np.asarray(sample_weight, dtype=dtype).reshape(n_samples, 1)
+
+
+class Loss:
+    """Base class. Subclasses set ``name`` and ``target_kind`` and implement the math."""
+
+    name = ""
+    #: How targets are encoded: "binary" (n, units) 0/1, "categorical" (n, k) one-hot,
+    #: "sparse" (n,) integer, "regression" (n, units) floats.
+    target_kind = "regression"
+    #: The output activation whose gradient this loss can fuse with ("sigmoid"/"softmax").
+    fused_activation: str | None = None
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
+        values = self.values(np.asarray(y_true), np.asarray(y_pred))
+        if sample_weight is not None:
+            values = values * np.asarray(sample_weight, dtype=values.dtype).reshape(-1)
+        return float(values.sum() / max(len(values), 1))
+
+    def values(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def gradient(self, y_true, y_pred, sample_weight=None) -> np.ndarray:
+        raise NotImplementedError
+
+    def logit_gradient(self, y_true, probabilities, sample_weight, out) -> np.ndarray:
+        raise NotImplementedError(f"{self.name} has no fused gradient")
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, **{k: v for k, v in vars(self).items() if not k.startswith("_")}}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({args})"
+
+
+@LOSSES.register("mse", "mean_squared_error", "MeanSquaredError")
+class MeanSquaredError(Loss):
+    name = "mse"
+
+    def values(self, y_true, y_pred):
+        return np.square(y_pred - y_true.reshape(y_pred.shape)).mean(axis=-1)
+
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        n_samples, units = y_pred.shape
+        grad = (y_pred - y_true.reshape(y_pred.shape)) * (2.0 / (n_samples * units))
+        weights = _weights(sample_weight, n_samples, y_pred.dtype)
+        return grad if weights is None else grad * weights
+
+
+@LOSSES.register("mae", "mean_absolute_error", "MeanAbsoluteError")
+class MeanAbsoluteError(Loss):
+    name = "mae"
+
+    def values(self, y_true, y_pred):
+        return np.abs(y_pred - y_true.reshape(y_pred.shape)).mean(axis=-1)
+
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        n_samples, units = y_pred.shape
+        grad = np.sign(y_pred - y_true.reshape(y_pred.shape)) / (n_samples * units)
+        weights = _weights(sample_weight, n_samples, y_pred.dtype)
+        return grad if weights is None else grad * weights
+
+
+@LOSSES.register("huber", "Huber")
+class Huber(Loss):
+    """Quadratic for errors up to ``delta``, linear beyond (Keras default ``delta=1.0``)."""
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0) -> None:
+        delta = float(delta)
+        if not delta > 0:
+            raise ConfigError(f"huber delta must be > 0. Received: delta={delta}")
+        self.delta = delta
+
+    def values(self, y_true, y_pred):
+        error = np.abs(y_pred - y_true.reshape(y_pred.shape))
+        quadratic = 0.5 * np.square(error)
+        linear = self.delta * error - 0.5 * self.delta**2
+        return np.where(error <= self.delta, quadratic, linear).mean(axis=-1)
+
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        n_samples, units = y_pred.shape
+        error = y_pred - y_true.reshape(y_pred.shape)
+        grad = np.clip(error, -self.delta, self.delta) / (n_samples * units)
+        weights = _weights(sample_weight, n_samples, y_pred.dtype)
+        return grad if weights is None else grad * weights
+
+
+def _log_sigmoid(z: np.ndarray) -> np.ndarray:
+    # log(sigmoid(z)) = -log(1 + exp(-z)), stable for both signs.
+    return -np.logaddexp(0.0, -z)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    shifted = z - z.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -88.0, 88.0)))
+
+
+@LOSSES.register("binary_crossentropy", "bce", "BinaryCrossentropy")
+class BinaryCrossentropy(Loss):
+    """Cross-entropy of 0/1 targets, mean over the last axis (Keras semantics)."""
+
+    name = "binary_crossentropy"
+    target_kind = "binary"
+    fused_activation = "sigmoid"
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0) -> None:
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = _check_smoothing(label_smoothing)
+
+    def _smooth(self, y_true, shape):
+        y_true = y_true.reshape(shape)
+        if self.label_smoothing:
+            return y_true * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        return y_true
+
+    def values(self, y_true, y_pred):
+        y_true = self._smooth(y_true, y_pred.shape)
+        if self.from_logits:
+            return -(y_true * _log_sigmoid(y_pred) + (1.0 - y_true) * _log_sigmoid(-y_pred)).mean(axis=-1)
+        p = np.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        return -(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p)).mean(axis=-1)
+
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        n_samples, units = y_pred.shape
+        y_true = self._smooth(y_true, y_pred.shape)
+        if self.from_logits:
+            grad = (_sigmoid(y_pred) - y_true) / (n_samples * units)
+        else:
+            p = np.clip(y_pred, EPSILON, 1.0 - EPSILON)
+            inside = (y_pred > EPSILON) & (y_pred < 1.0 - EPSILON)
+            grad = (p - y_true) / (p * (1.0 - p)) * inside / (n_samples * units)
+        weights = _weights(sample_weight, n_samples, y_pred.dtype)
+        return grad if weights is None else grad * weights
+
+    def logit_gradient(self, y_true, probabilities, sample_weight, out):
+        n_samples, units = probabilities.shape
+        np.subtract(probabilities, self._smooth(y_true, probabilities.shape), out=out)
+        if sample_weight is None:
+            out *= 1.0 / (n_samples * units)
+        else:
+            out *= sample_weight.reshape(n_samples, 1) / (n_samples * units)
+        return out
+
+
+def _check_smoothing(value: float) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"label_smoothing must be between 0 and 1. Received: label_smoothing={value}")
+    return value
+
+
+@LOSSES.register("categorical_crossentropy", "cce", "CategoricalCrossentropy")
+class CategoricalCrossentropy(Loss):
+    """Cross-entropy of one-hot targets, summed over classes (Keras semantics)."""
+
+    name = "categorical_crossentropy"
+    target_kind = "categorical"
+    fused_activation = "softmax"
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0) -> None:
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = _check_smoothing(label_smoothing)
+
+    def _targets(self, y_true, y_pred):
+        y_true = np.asarray(y_true, dtype=y_pred.dtype).reshape(y_pred.shape)
+        if self.label_smoothing:
+            n_classes = y_pred.shape[-1]
+            return y_true * (1.0 - self.label_smoothing) + self.label_smoothing / n_classes
+        return y_true
+
+    def values(self, y_true, y_pred):
+        y_true = self._targets(y_true, y_pred)
+        if self.from_logits:
+            shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
+            log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        else:
+            # Keras renormalises the rows before clipping.
+            p = y_pred / y_pred.sum(axis=-1, keepdims=True)
+            log_p = np.log(np.clip(p, EPSILON, 1.0 - EPSILON))
+        return -(y_true * log_p).sum(axis=-1)
+
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        n_samples = y_pred.shape[0]
+        y_true = self._targets(y_true, y_pred)
+        if self.from_logits:
+            grad = (_softmax(y_pred) * y_true.sum(axis=-1, keepdims=True) - y_true) / n_samples
+        else:
+            row_sum = y_pred.sum(axis=-1, keepdims=True)
+            p = y_pred / row_sum
+            inside = (p > EPSILON) & (p < 1.0 - EPSILON)
+            # d/dy of -sum(t * log(y / s)) with s = sum(y): -t/y + sum(t)/s (zero where clipped).
+            grad_p = -y_true * inside / np.clip(p, EPSILON, 1.0 - EPSILON)
+            grad = (grad_p - (grad_p * p).sum(axis=-1, keepdims=True)) / row_sum / n_samples
+        weights = _weights(sample_weight, n_samples, y_pred.dtype)
+        return grad if weights is None else grad * weights
+
+    def logit_gradient(self, y_true, probabilities, sample_weight, out):
+        n_samples = probabilities.shape[0]
+        np.subtract(probabilities, self._targets(y_true, probabilities), out=out)
+        if sample_weight is None:
+            out *= 1.0 / n_samples
+        else:
+            out *= sample_weight.reshape(n_samples, 1) / n_samples
+        return out
+
+
+@LOSSES.register("sparse_categorical_crossentropy", "scce", "SparseCategoricalCrossentropy")
+class SparseCategoricalCrossentropy(Loss):
+    """Cross-entropy of integer class targets of shape ``(n_samples,)``."""
+
+    name = "sparse_categorical_crossentropy"
+    target_kind = "sparse"
+    fused_activation = "softmax"
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+        self._dense = CategoricalCrossentropy(from_logits=from_logits)
+
+    def _one_hot(self, y_true, y_pred):
+        labels = np.asarray(y_true).reshape(-1).astype(np.intp)
+        one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
+        one_hot[np.arange(len(labels)), labels] = 1.0
+        return one_hot
+
+    def values(self, y_true, y_pred):
+        return self._dense.values(self._one_hot(y_true, y_pred), y_pred)
+
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        return self._dense.gradient(self._one_hot(y_true, y_pred), y_pred, sample_weight)
+
+    def logit_gradient(self, y_true, probabilities, sample_weight, out):
+        n_samples = probabilities.shape[0]
+        np.copyto(out, probabilities)
+        out[np.arange(n_samples), y_true] -= 1.0
+        if sample_weight is None:
+            out *= 1.0 / n_samples
+        else:
+            out *= sample_weight.reshape(n_samples, 1) / n_samples
+        return out
+
+
+def get(identifier: str | dict | Loss) -> Loss:
+    """A loss from a name, ``{"name": ..., **kwargs}`` or a ``Loss`` object."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, dict):
+        args = dict(identifier)
+        name = args.pop("name", None)
+        if name is None:
+            raise ConfigError(f"a loss given as a mapping needs a 'name'. Received: {identifier!r}")
+        try:
+            return LOSSES[name](**args)
+        except TypeError as error:
+            raise ConfigError(f"bad arguments for loss {name!r}: {error}") from None
+    if isinstance(identifier, str):
+        return LOSSES[identifier]()
+    raise ConfigError(f"Could not interpret loss identifier: {identifier!r}")
