@@ -33,6 +33,15 @@ _CLASSIFICATION_ONLY = {"accuracy", "precision", "recall", "f1", "auc"}
 _PREDICT_CHUNK = 8192
 
 
+class _NoUpdate:
+    """Stands in for the optimizer when gradients are wanted without a step."""
+
+    learning_rate = 0.0
+
+    def apply(self, params: np.ndarray, grads: np.ndarray) -> None:
+        pass
+
+
 def _readable_bytes(n_bytes: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n_bytes < 1024 or unit == "GB":
@@ -439,6 +448,39 @@ class Sequential:
             else:
                 gradient = layer.backward(gradient, need_input_grad=index > 0)
         self.optimizer.apply(self._params, self._grads)
+
+    def compute_gradients(self, x: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
+        """Loss (with penalties) and the gradient of every trainable weight for one batch in
+        training mode, without updating anything.
+
+        Returns
+        -------
+        loss : float
+        gradients : ndarray, shape (n_params,)
+            In the order of ``flat_params`` (the packed trainable weights).
+        """
+        self._require_compiled()
+        x = self._check_x(x)
+        targets = self._check_y(y, len(x))
+        weights = self._sample_weights(targets, sample_weight, None, len(x))
+        outputs = np.empty((len(x), self.output_dim), dtype=self.dtype)
+        grad_output = np.empty_like(outputs)
+        penalty = self._penalty()
+        self._grads.fill(0)
+        optimizer, self.optimizer = self.optimizer, _NoUpdate()
+        try:
+            self._train_step(x, targets, weights, outputs, grad_output, self._fused_output())
+        finally:
+            self.optimizer = optimizer
+        values = self.loss.values(targets, outputs)
+        if weights is not None:
+            values = values * weights
+        return float(values.mean()) + penalty, self._grads.copy()
+
+    @property
+    def flat_params(self) -> np.ndarray:
+        """The packed trainable weights (a live view: writing to it changes the model)."""
+        return self._params
 
     def _penalty(self) -> float:
         return sum(layer.penalty() for layer in self.layers)
