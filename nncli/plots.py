@@ -17,7 +17,9 @@ from __future__ import annotations
 import math
 import os
 import secrets
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +178,9 @@ def confusion_data(y_true: Any, y_pred: Any, n_classes: int) -> tuple[np.ndarray
     else:
         from sklearn.metrics import confusion_matrix
 
-        counts = confusion_matrix(true, pred, labels=np.arange(n_classes)).astype(np.int64)
+        with warnings.catch_warnings():  # a one-class matrix is intended here: labels are explicit
+            warnings.filterwarnings("ignore", message="A single label", category=UserWarning)
+            counts = confusion_matrix(true, pred, labels=np.arange(n_classes)).astype(np.int64)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     return counts, shares
@@ -257,7 +261,8 @@ def boundary_outputs(
         outputs = outputs[:, None]
     if outputs.ndim != 2 or outputs.shape[0] != grid.shape[0]:
         raise ShapeError(
-            f"predict_fn must return shape ({grid.shape[0]}, k) for {grid.shape[0]} points; received shape {outputs.shape}"
+            f"predict_fn must return shape ({grid.shape[0]}, k) for {grid.shape[0]} points;"
+            f" received shape {outputs.shape}"
         )
     return xx, yy, outputs.reshape(resolution, resolution, outputs.shape[1])
 
@@ -315,7 +320,9 @@ def residual_data(y_true: Any, y_pred: Any) -> dict[str, Any]:
     true = true[:, None] if true.ndim == 1 else true
     pred = pred[:, None] if pred.ndim == 1 else pred
     if true.ndim != 2 or true.shape != pred.shape:
-        raise ShapeError(f"y_true and y_pred must have the same shape; received {np.shape(y_true)} and {np.shape(y_pred)}")
+        raise ShapeError(
+            f"y_true and y_pred must have the same shape; received {np.shape(y_true)} and {np.shape(y_pred)}"
+        )
     if true.shape[0] == 0:
         raise DataError("residuals need at least one sample; received none")
     if not (np.all(np.isfinite(true)) and np.all(np.isfinite(pred))):
@@ -577,33 +584,39 @@ def plot_confusion(
     path : path of the PNG to write
     title : str
     """
-    if class_names is None:
-        largest = max(int(np.max(_class_indices(y, name), initial=0)) for y, name in ((y_true, "y_true"), (y_pred, "y_pred")))
-        n_classes = max(largest + 1, 2)
-    else:
-        n_classes = len(class_names)
+    n_classes = _count_classes(class_names, None, [y_true, y_pred])
     names = _names_for(class_names, n_classes)
     counts, shares = confusion_data(y_true, y_pred, n_classes)
     side = min(max(6.0, 0.6 * n_classes + 3.0), 16.0)
     figure = _new_figure(side + 1.5, side)
     axes = figure.add_subplot()
     image = axes.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
-    if n_classes <= 25:
-        text_size = "large" if n_classes <= 4 else "medium" if n_classes <= 10 else "x-small"
-        for row in range(n_classes):
-            for col in range(n_classes):
-                colour = "white" if shares[row, col] > 0.5 else "black"
-                axes.text(col, row, f"{counts[row, col]}\n{shares[row, col]:.0%}", ha="center", va="center", color=colour, fontsize=text_size)
-    ticks = np.arange(n_classes)
-    axes.set_xticks(ticks, names, rotation=30 if max(map(len, names)) > 6 else 0, ha="right" if max(map(len, names)) > 6 else "center")
-    axes.set_yticks(ticks, names)
+    if n_classes <= 25:  # beyond that the numbers no longer fit their cells
+        _write_cells(axes, counts, shares)
+    if max(map(len, names)) > 6:
+        axes.set_xticks(np.arange(n_classes), names, rotation=30, ha="right")
+    else:
+        axes.set_xticks(np.arange(n_classes), names)
+    axes.set_yticks(np.arange(n_classes), names)
     axes.set_xlabel("predicted class")
     axes.set_ylabel("true class")
     figure.colorbar(image, ax=axes, label="share of the true class")
     total = int(counts.sum())
     accuracy = np.trace(counts) / total if total else float("nan")
-    figure.suptitle(_heading(title, f"confusion matrix · accuracy {accuracy:.1%} on {total} samples"), fontsize="medium")
+    detail = f"confusion matrix · accuracy {accuracy:.1%} on {total} samples"
+    figure.suptitle(_heading(title, detail), fontsize="medium")
     return _save(figure, path)
+
+
+def _write_cells(axes: Any, counts: np.ndarray, shares: np.ndarray) -> None:
+    """Count and row share in each cell, light text on dark cells."""
+    n_classes = counts.shape[0]
+    size = "large" if n_classes <= 4 else "medium" if n_classes <= 10 else "x-small"
+    for row in range(n_classes):
+        for col in range(n_classes):
+            text = f"{counts[row, col]}\n{shares[row, col]:.0%}"
+            colour = "white" if shares[row, col] > 0.5 else "black"
+            axes.text(col, row, text, ha="center", va="center", color=colour, fontsize=size)
 
 
 def plot_roc(y_true: Any, scores: Any, path: str | os.PathLike[str], title: str = "") -> Path:
@@ -634,34 +647,41 @@ def plot_roc(y_true: Any, scores: Any, path: str | os.PathLike[str], title: str 
     return _save(figure, path)
 
 
-def _paint_surface(axes: Any, figure: Any, xx: np.ndarray, yy: np.ndarray, outputs: np.ndarray, names: list[str]) -> None:
-    zz, _confidence = surface_values(outputs)
-    extent = (xx.min(), xx.max(), yy.min(), yy.max())
-    if outputs.shape[-1] == 1:
-        # 20 filled bands read as smooth and keep the PNG small (a continuous ramp compresses badly)
-        image = axes.contourf(xx, yy, zz, levels=np.linspace(0.0, 1.0, 21), cmap="RdBu_r", vmin=0.0, vmax=1.0, extend="neither")
-        if zz.min() < 0.5 < zz.max():
-            axes.contour(xx, yy, zz, levels=[0.5], colors="black", linewidths=1.5)
-        figure.colorbar(image, ax=axes, ticks=np.linspace(0.0, 1.0, 5), label=f"predicted probability of {names[1]}")
-        return
+def _paint_probability(figure: Any, axes: Any, xx: np.ndarray, yy: np.ndarray, zz: np.ndarray, positive: str) -> None:
+    """Probability of class 1 on a diverging map, with the 0.5 contour where it crosses."""
+    # 20 filled bands read as smooth and keep the PNG small (a continuous ramp compresses badly)
+    bands = np.linspace(0.0, 1.0, 21)
+    image = axes.contourf(xx, yy, zz, levels=bands, cmap="RdBu_r", vmin=0.0, vmax=1.0)
+    if zz.min() < 0.5 < zz.max():
+        axes.contour(xx, yy, zz, levels=[0.5], colors="black", linewidths=1.5)
+    figure.colorbar(image, ax=axes, ticks=np.linspace(0.0, 1.0, 5), label=f"predicted probability of {positive}")
+
+
+def _paint_classes(axes: Any, xx: np.ndarray, yy: np.ndarray, zz: np.ndarray, n_classes: int) -> None:
+    """Predicted class as pale areas in the class colours, with lines between them."""
     from matplotlib.colors import ListedColormap
 
-    n_classes = outputs.shape[-1]
     palette = ListedColormap(_class_colors(n_classes))
-    axes.imshow(zz, origin="lower", extent=extent, cmap=palette, vmin=-0.5, vmax=n_classes - 0.5, alpha=0.4, interpolation="nearest")
+    extent = (xx.min(), xx.max(), yy.min(), yy.max())
+    limits = {"vmin": -0.5, "vmax": n_classes - 0.5}
+    axes.imshow(zz, origin="lower", extent=extent, cmap=palette, alpha=0.4, interpolation="nearest", **limits)
     if np.unique(zz).size > 1:
         axes.contour(xx, yy, zz, levels=np.arange(n_classes - 1) + 0.5, colors="black", linewidths=0.8)
 
 
-def _scatter_classes(axes: Any, X: np.ndarray, labels: np.ndarray, colors: list[Any], names: list[str], split: str) -> None:
+def _scatter_classes(
+    axes: Any, X: np.ndarray, labels: np.ndarray, colors: list[Any], names: list[str], split: str
+) -> None:
+    """Points coloured by class: training points filled, test points outlined."""
     for index, colour in enumerate(colors):
         chosen = X[labels == index]
         if chosen.shape[0] == 0:
             continue
         if split == "train":
-            axes.scatter(chosen[:, 0], chosen[:, 1], s=22, color=colour, edgecolors="white", linewidths=0.6, label=f"{names[index]} (train)")
+            style = {"s": 22, "color": colour, "edgecolors": "white", "linewidths": 0.6}
         else:
-            axes.scatter(chosen[:, 0], chosen[:, 1], s=34, facecolors="none", edgecolors=[colour], linewidths=1.3, label=f"{names[index]} (test)")
+            style = {"s": 34, "facecolors": "none", "edgecolors": [colour], "linewidths": 1.3}
+        axes.scatter(chosen[:, 0], chosen[:, 1], label=f"{names[index]} ({split})", **style)
 
 
 def plot_boundary(
@@ -696,36 +716,52 @@ def plot_boundary(
     resolution : int
         Grid points along each axis.
     """
-    train = _two_features(X_train, "X_train")
-    train_labels = _class_indices(y_train, "y_train")
-    test = None if X_test is None else _two_features(X_test, "X_test")
-    test_labels = None if y_test is None else _class_indices(y_test, "y_test")
-    if (test is None) != (test_labels is None):
-        raise UsageError("give both X_test and y_test, or neither")
-    everything = train if test is None else np.vstack([train, test])
-    xx, yy, outputs = boundary_outputs(predict_fn, everything, resolution)
+    splits = _labelled_points(X_train, y_train, X_test, y_test)
+    xx, yy, outputs = boundary_outputs(predict_fn, np.vstack([points for _, points, _ in splits]), resolution)
     n_classes = 2 if outputs.shape[-1] == 1 else outputs.shape[-1]
     names = _names_for(class_names, n_classes)
-    _check_class_range(train_labels, n_classes, "y_train")
-    if test_labels is not None:
-        _check_class_range(test_labels, n_classes, "y_test")
+    for split, _points, labels in splits:
+        _check_class_range(labels, n_classes, f"y_{split}")
     figure = _new_figure(8.0, 6.5)
     axes = figure.add_subplot()
-    _paint_surface(axes, figure, xx, yy, outputs, names)
+    zz, _confidence = surface_values(outputs)
+    if outputs.shape[-1] == 1:
+        _paint_probability(figure, axes, xx, yy, zz, names[1])
+    else:
+        _paint_classes(axes, xx, yy, zz, n_classes)
     colors = _class_colors(n_classes)
-    _scatter_classes(axes, train, train_labels, colors, names, "train")
-    if test is not None:
-        _scatter_classes(axes, test, test_labels, colors, names, "test")
+    for split, points, labels in splits:
+        _scatter_classes(axes, points, labels, colors, names, split)
+    _frame_plane(axes, xx, yy)
+    if n_classes <= 5:  # more would hide the picture; colours are explained by the map then
+        axes.legend(fontsize="small", loc="upper right", framealpha=0.8)
+    figure.suptitle(_heading(title, "decision boundary · filled: train · outlined: test"), fontsize="medium")
+    return _save(figure, path)
+
+
+def _labelled_points(X_train: Any, y_train: Any, X_test: Any, y_test: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``("train", X, labels)`` and, when given, ``("test", X, labels)``, checked."""
+    if (X_test is None) != (y_test is None):
+        raise UsageError("give both X_test and y_test, or neither")
+    splits = [("train", X_train, y_train)] + ([] if X_test is None else [("test", X_test, y_test)])
+    checked = []
+    for split, points, labels in splits:
+        points = _two_features(points, f"X_{split}")
+        labels = _class_indices(labels, f"y_{split}")
+        if labels.shape[0] != points.shape[0]:
+            raise ShapeError(f"X_{split} has {points.shape[0]} rows but y_{split} has {labels.shape[0]} labels")
+        checked.append((split, points, labels))
+    return checked
+
+
+def _frame_plane(axes: Any, xx: np.ndarray, yy: np.ndarray) -> None:
+    """Axes limited to the grid; equal units unless the two features' ranges differ a lot."""
     width, height = np.ptp(xx), np.ptp(yy)
     axes.set_aspect("equal" if width and height and 1 / 3 <= width / height <= 3 else "auto")
     axes.set_xlim(xx.min(), xx.max())
     axes.set_ylim(yy.min(), yy.max())
     axes.set_xlabel("feature 1")
     axes.set_ylabel("feature 2")
-    if n_classes <= 5:
-        axes.legend(fontsize="small", loc="upper right", framealpha=0.8)
-    figure.suptitle(_heading(title, "decision boundary · filled: train · outlined: test"), fontsize="medium")
-    return _save(figure, path)
 
 
 def plot_residuals(y_true: Any, y_pred: Any, path: str | os.PathLike[str], title: str = "") -> Path:
@@ -791,6 +827,7 @@ def _check_task(task: str) -> str:
 
 
 def _count_classes(class_names: Sequence[str] | None, proba: Any, labels: list[Any]) -> int:
+    """Number of classes: from the names, else the softmax width, else the largest label + 1 (at least 2)."""
     if class_names is not None:
         return len(class_names)
     if proba is not None and np.ndim(proba) == 2 and np.shape(proba)[1] > 1:
@@ -799,29 +836,64 @@ def _count_classes(class_names: Sequence[str] | None, proba: Any, labels: list[A
     return max(max(largest, default=1) + 1, 2)
 
 
-def _reasons_not_drawn(kind: str, inputs: Mapping[str, Any]) -> dict[str, str | None]:
-    """Picture name → why it cannot be drawn for these inputs (None: it can)."""
-    classification = kind in ("binary", "multiclass")
-    history = inputs["history"] or {}
-    has_rows = bool(curve_quantities(history)) and any(len(values) for values in history.values())
-    has_labels = inputs["y_true"] is not None and (inputs["y_pred"] is not None or inputs["proba"] is not None)
-    reasons: dict[str, str | None] = {
-        "curves": None if has_rows else "the history has no epochs",
-        "confusion": None if classification and has_labels else "it needs a classification task with true and predicted labels",
-        "roc": None,
-        "boundary": None,
-        "residuals": None if kind == "regression" and has_labels else "it needs a regression task with true and predicted values",
-    }
-    if kind != "binary" or inputs["y_true"] is None or inputs["proba"] is None:
-        reasons["roc"] = "it needs a binary classification task with true labels and predicted probabilities"
-    elif np.unique(_class_indices(inputs["y_true"], "y_true")).size < 2:
-        reasons["roc"] = "the true labels hold only one class"
-    X_train = inputs["X_train"]
-    if not classification or inputs["predict_fn"] is None or X_train is None or inputs["y_train"] is None:
-        reasons["boundary"] = "it needs a classification task, predict_fn, X_train and y_train"
-    elif np.ndim(X_train) != 2 or np.shape(X_train)[1] != 2:
-        reasons["boundary"] = f"it needs data with 2 features; received shape {np.shape(X_train)}"
-    return reasons
+@dataclass
+class _RunPictures:
+    """What ``make_plots`` received, with the task resolved and predicted classes filled in."""
+
+    kind: str  # "binary", "multiclass" or "regression"
+    n_classes: int
+    history: Mapping[str, Sequence[Any]]
+    y_true: Any
+    y_pred: Any
+    proba: Any
+    class_names: list[str] | None
+    predict_fn: PredictFn | None
+    X_train: Any
+    y_train: Any
+    X_test: Any
+    y_test: Any
+    title: str
+
+    @property
+    def is_classification(self) -> bool:
+        return self.kind != "regression"
+
+    def reasons_not_drawn(self) -> dict[str, str | None]:
+        """Picture name → why it cannot be drawn from these inputs (None: it can)."""
+        has_epochs = bool(curve_quantities(self.history)) and any(len(column) for column in self.history.values())
+        has_predictions = self.y_true is not None and self.y_pred is not None
+        reasons: dict[str, str | None] = dict.fromkeys(PLOT_FILES)
+        if not has_epochs:
+            reasons["curves"] = "the history has no epochs"
+        if not (self.is_classification and has_predictions):
+            reasons["confusion"] = "it needs a classification task with true and predicted labels"
+        if self.kind != "binary" or self.y_true is None or self.proba is None:
+            reasons["roc"] = "it needs a binary classification task with true labels and predicted probabilities"
+        elif np.unique(_class_indices(self.y_true, "y_true")).size < 2:
+            reasons["roc"] = "the true labels hold only one class"
+        if not self.is_classification or self.predict_fn is None or self.X_train is None or self.y_train is None:
+            reasons["boundary"] = "it needs a classification task, predict_fn, X_train and y_train"
+        elif np.ndim(self.X_train) != 2 or np.shape(self.X_train)[1] != 2:
+            reasons["boundary"] = f"it needs data with 2 features; received shape {np.shape(self.X_train)}"
+        if not (self.kind == "regression" and has_predictions):
+            reasons["residuals"] = "it needs a regression task with true and predicted values"
+        return reasons
+
+    def draw(self, name: str, target: Path) -> Path:
+        """Draw the picture ``name`` at ``target``."""
+        if name == "curves":
+            return plot_curves(self.history, target, self.title)
+        if name == "confusion":
+            names = self.class_names or _names_for(None, self.n_classes)
+            return plot_confusion(self.y_true, self.y_pred, names, target, self.title)
+        if name == "roc":
+            return plot_roc(self.y_true, _binary_scores(self.proba), target, self.title)
+        if name == "boundary":
+            return plot_boundary(
+                self.predict_fn, self.X_train, self.y_train, self.X_test, self.y_test, target, self.title,
+                class_names=self.class_names,
+            )
+        return plot_residuals(self.y_true, self.y_pred, target, self.title)
 
 
 def make_plots(
@@ -843,25 +915,29 @@ def make_plots(
 ) -> list[Path]:
     """Draw every picture that applies to a run into ``out_dir``; return the written paths.
 
+    Curves when the history has epochs; confusion for classification; ROC for binary
+    classification; the decision boundary for classification on 2 features with a
+    ``predict_fn``; residuals for regression.
+
     Parameters
     ----------
     out_dir : folder to write into (created if missing)
-    what : names among ``curves, confusion, roc, boundary, residuals`` (or a comma list), or None
-        None draws all that apply; a name given explicitly that does not apply is an error.
+    what : names among ``curves, confusion, roc, boundary, residuals`` (a set or a comma list), or None
+        None draws all that apply; an unknown name, or one that does not apply, is a ``UsageError``.
     task : ``"classification"``, ``"binary"``, ``"multiclass"`` or ``"regression"``
-    history : mapping of column name to per-epoch values (``history.csv``)
-    y_true : array of shape (n_samples,) or (n_samples, n_targets)
+    history : mapping of column name to per-epoch values (``history.csv``), optional
+    y_true : array of shape (n_samples,) or (n_samples, n_targets), optional
         Held-out targets: class indices (or one-hot rows) for classification.
     y_pred : array, optional
         Predicted class indices for classification (derived from ``proba`` when None), or
-        predicted values for regression.
+        predicted values for regression (``proba`` is used when None).
     proba : array of shape (n_samples, k), optional
         Model outputs on the held-out split: ``k == 1`` sigmoid or ``k`` softmax columns.
     class_names : sequence of str, optional
     predict_fn : callable ``(m, 2) -> (m, k)``, optional
         The model on points in the space of ``X_train``/``X_test``; enables the boundary.
     X_train, y_train, X_test, y_test : arrays, optional
-        Points drawn on the decision boundary (2 features).
+        Points drawn on the decision boundary (2 features; class indices).
     title : str
         The run name, first line of every heading.
 
@@ -872,15 +948,16 @@ def make_plots(
     """
     requested = parse_what(what)
     kind = _check_task(task)
-    n_classes = 0
-    if kind != "regression":
-        n_classes = _count_classes(class_names, proba, [y_true, y_pred, y_train, y_test])
+    n_classes = 0 if kind == "regression" else _count_classes(class_names, proba, [y_true, y_pred, y_train, y_test])
     if kind == "classification":
         kind = "binary" if n_classes == 2 else "multiclass"
-    if kind != "regression" and y_pred is None and proba is not None:
-        y_pred = predicted_classes(proba)
-    inputs = dict(history=history, y_true=y_true, y_pred=y_pred, proba=proba, predict_fn=predict_fn, X_train=X_train, y_train=y_train)
-    reasons = _reasons_not_drawn(kind, inputs)
+    if y_pred is None and proba is not None:
+        y_pred = proba if kind == "regression" else predicted_classes(proba)
+    run = _RunPictures(
+        kind, n_classes, history or {}, y_true, y_pred, proba, None if class_names is None else list(class_names),
+        predict_fn, X_train, y_train, X_test, y_test, title,
+    )
+    reasons = run.reasons_not_drawn()
     if requested is None:
         chosen = [name for name in PLOT_FILES if reasons[name] is None]
     else:
@@ -893,12 +970,4 @@ def make_plots(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise RunDirError(f"cannot create picture folder {folder}: {error.strerror or error}") from error
-    names = None if class_names is None else list(class_names)
-    draw = {
-        "curves": lambda target: plot_curves(history or {}, target, title),
-        "confusion": lambda target: plot_confusion(y_true, y_pred, names if names is not None else _names_for(None, n_classes), target, title),
-        "roc": lambda target: plot_roc(y_true, _binary_scores(proba), target, title),
-        "boundary": lambda target: plot_boundary(predict_fn, X_train, y_train, X_test, y_test, target, title, class_names=names),
-        "residuals": lambda target: plot_residuals(y_true, y_pred if y_pred is not None else proba, target, title),
-    }
-    return [draw[name](folder / PLOT_FILES[name]) for name in chosen]
+    return [run.draw(name, folder / PLOT_FILES[name]) for name in chosen]

@@ -327,10 +327,11 @@ def _to_builtin(value: Any, path: Path, where: str, keep_nonfinite: bool) -> Any
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if isinstance(value, dict):
-        return {
-            _plain_key(key, path, where): _to_builtin(item, path, f"{where}.{key}" if where else str(key), keep_nonfinite)
-            for key, item in value.items()
-        }
+        plain = {}
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else str(key)
+            plain[_plain_key(key, path, where)] = _to_builtin(item, path, inner, keep_nonfinite)
+        return plain
     if isinstance(value, (list, tuple)):
         return [_to_builtin(item, path, f"{where}[{index}]", keep_nonfinite) for index, item in enumerate(value)]
     location = f" at {where}" if where else ""
@@ -596,7 +597,9 @@ def _parse_float(field: str, path: Path, line_number: int, column: str) -> float
     try:
         return float(field)
     except ValueError:
-        raise RunDirError(f"could not read {path}: line {line_number}, column {column!r} is not a number: {field!r}") from None
+        raise RunDirError(
+            f"could not read {path}: line {line_number}, column {column!r} is not a number: {field!r}"
+        ) from None
 
 
 # --------------------------------------------------------------------------- the run folder
@@ -776,10 +779,17 @@ def list_runs(runs_dir: Path | str, sort: str | None = None) -> list[dict[str, A
         recall, f1 or r2) sort best first (descending), everything else ascending; runs without
         the key come last. By default runs are in creation order.
 
+    Returns
+    -------
+    list of dict
+        Runs whose files cannot be read still appear, with status ``unknown`` or empty values.
+
     Raises
     ------
     UsageError
         ``runs_dir`` is a file, or ``sort`` is not a key of these runs (with the closest key).
+    RunDirError
+        ``runs_dir`` cannot be listed.
     """
     runs_dir = Path(runs_dir)
     if not runs_dir.exists():
