@@ -84,15 +84,10 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, z, out=None):
-        out = _target(z, out)
-        # 1 / (1 + exp(-z)) overflows for z << 0: clip to where exp stays finite in this dtype.
-        bound = 88.0 if out.dtype == np.float32 else 708.0
-        np.clip(z, -bound, bound, out=out)
-        np.negative(out, out=out)
-        np.exp(out, out=out)
-        out += 1.0
-        np.reciprocal(out, out=out)
-        return out
+        # SciPy (a scikit-learn dependency) has the stable logistic ufunc; imported on first use.
+        from scipy.special import expit
+
+        return expit(z, out=_target(z, out))
 
     def backward(self, z, a, grad_a):
         return grad_a * a * (1.0 - a)

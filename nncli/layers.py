@@ -70,7 +70,7 @@ class Layer:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.dtype = np.float32
-        self._capacity = 0
+        self._buffers: dict[tuple[str, int, int], np.ndarray] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
     def build(self, input_dim: int, rng: np.random.Generator, dtype=np.float32) -> None:
@@ -80,6 +80,7 @@ class Layer:
             )
         self.input_dim = input_dim
         self.dtype = np.dtype(dtype).type
+        self._buffers = {}
         self.output_dim = self.compute_output_dim(input_dim)
         self.params = self.make_weights(input_dim, rng)
         self.built = True
@@ -141,13 +142,14 @@ class Layer:
             config["name"] = self.name
         return config
 
-    def _buffer(self, attribute: str, n_rows: int, n_cols: int) -> np.ndarray:
-        """A reusable (n_rows, n_cols) scratch array, grown when a larger batch arrives."""
-        buffer = getattr(self, attribute, None)
-        if buffer is None or buffer.shape[0] < n_rows or buffer.shape[1] != n_cols or buffer.dtype != self.dtype:
-            buffer = np.empty((n_rows, n_cols), dtype=self.dtype)
-            setattr(self, attribute, buffer)
-        return buffer[:n_rows]
+    def _buffer(self, purpose: str, n_rows: int, n_cols: int) -> np.ndarray:
+        """A reusable (n_rows, n_cols) scratch array, one per purpose and batch size (a training
+        run sees two sizes: the batch size and the last, smaller batch)."""
+        key = (purpose, n_rows, n_cols)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = np.empty((n_rows, n_cols), dtype=self.dtype)
+        return buffer
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "type")
@@ -237,7 +239,7 @@ class Dense(Layer):
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.kernel, self.grad_kernel)
         if self.use_bias:
-            np.sum(grad_z, axis=0, out=self.grad_bias)
+            np.add.reduce(grad_z, axis=0, out=self.grad_bias)
             if self.bias_regularizer is not None:
                 self.bias_regularizer.add_gradient(self.bias, self.grad_bias)
         if not need_input_grad:
@@ -387,10 +389,11 @@ class BatchNormalization(Layer):
         self.moving_variance *= self.momentum
         self.moving_variance += (1.0 - self.momentum) * variance
         self._inv_std = inv_std
+        self._x_hat_used = x_hat
         return y
 
     def backward(self, grad_output, need_input_grad=True, grad_is_preactivation=False):
-        x_hat, inv_std = self._x_hat[: grad_output.shape[0]], self._inv_std
+        x_hat, inv_std = self._x_hat_used, self._inv_std
         grad_beta = grad_output.sum(axis=0)
         grad_gamma = (grad_output * x_hat).sum(axis=0)
         if self.center:
