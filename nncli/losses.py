@@ -58,6 +58,10 @@ class Loss:
     def logit_gradient(self, y_true, probabilities, sample_weight, out) -> np.ndarray:
         raise NotImplementedError(f"{self.name} has no fused gradient")
 
+    def fused_targets(self, y_true: np.ndarray, n_outputs: int, dtype) -> np.ndarray:
+        """Targets in the form ``logit_gradient`` takes (computed once per ``fit``)."""
+        return y_true
+
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **{k: v for k, v in vars(self).items() if not k.startswith("_")}}
 
@@ -268,10 +272,21 @@ class SparseCategoricalCrossentropy(Loss):
     def gradient(self, y_true, y_pred, sample_weight=None):
         return self._dense.gradient(self._one_hot(y_true, y_pred), y_pred, sample_weight)
 
+    def fused_targets(self, y_true, n_outputs, dtype):
+        # One-hot rows, so the per-batch gradient is one subtraction, not a fancy-indexed update.
+        labels = np.asarray(y_true).reshape(-1).astype(np.intp)
+        one_hot = np.zeros((len(labels), n_outputs), dtype=dtype)
+        one_hot[np.arange(len(labels)), labels] = 1.0
+        return one_hot
+
     def logit_gradient(self, y_true, probabilities, sample_weight, out):
+        """``y_true``: integer labels (n,) or the one-hot rows of ``fused_targets``."""
         n_samples = probabilities.shape[0]
-        np.copyto(out, probabilities)
-        out[np.arange(n_samples), y_true] -= 1.0
+        if y_true.ndim == 2:
+            np.subtract(probabilities, y_true, out=out)
+        else:
+            np.copyto(out, probabilities)
+            out[np.arange(n_samples), y_true] -= 1.0
         if sample_weight is None:
             out *= 1.0 / n_samples
         else:

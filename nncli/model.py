@@ -26,11 +26,16 @@ from nncli import layers as layers_module
 from nncli import losses as losses_module
 from nncli import metrics as metrics_module
 from nncli import optimizers as optimizers_module
-from nncli.errors import ConfigError, DataError, ShapeError, TrainingDivergedError, UsageError
+from nncli.errors import ConfigError, DataError, ShapeError, TrainingDivergedError, TrainingInterrupted, UsageError
 
 _INIT_STREAM, _SHUFFLE_STREAM, _DROPOUT_STREAM = 1, 2, 3
 _CLASSIFICATION_ONLY = {"accuracy", "precision", "recall", "f1", "auc"}
 _PREDICT_CHUNK = 8192
+
+
+def validation_split_index(n_samples: int, validation_split: float) -> int:
+    """Where Keras cuts ``validation_split``: rows before the index train, the rest validate."""
+    return int(math.floor(n_samples * (1.0 - float(validation_split))))
 
 
 class _NoUpdate:
@@ -84,6 +89,9 @@ class Sequential:
         self._params = np.zeros(0, dtype=self.dtype)
         self._grads = np.zeros(0, dtype=self.dtype)
         self._epoch_logs: dict[str, Any] | None = None
+        #: An object with ``is_set()`` (e.g. ``threading.Event``); when set, ``fit`` stops after
+        #: the current batch and raises ``TrainingInterrupted``.
+        self.interrupt: Any = None
         for layer in layers or []:
             self.add(layer)
 
@@ -333,7 +341,7 @@ class Sequential:
             if len(validation_data) == 3:
                 val_weights = self._sample_weights(val_targets, validation_data[2], None, len(val_x))
         elif validation_split:
-            split_at = int(math.floor(len(x) * (1.0 - float(validation_split))))
+            split_at = validation_split_index(len(x), validation_split)
             if split_at == 0 or split_at == len(x):
                 raise ConfigError(
                     f"validation_split={validation_split} leaves no samples for training or validation "
@@ -360,12 +368,17 @@ class Sequential:
         fused = self._fused_output()
         epoch_outputs = np.empty((n_samples, units), dtype=self.dtype)
         epoch_targets = np.empty_like(targets)
+        # What the fused output gradient consumes (one-hot rows for sparse labels), gathered
+        # in the epoch's order alongside the targets.
+        fused_targets = self.loss.fused_targets(targets, units, self.dtype) if fused else targets
+        epoch_fused = epoch_targets if fused_targets is targets else np.empty_like(fused_targets)
         epoch_weights = None if weights is None else np.empty_like(weights)
         batch_x = np.empty((min(batch_size, n_samples), x.shape[1]), dtype=self.dtype)
         grad_output = np.empty((min(batch_size, n_samples), units), dtype=self.dtype)
         penalized = any(layer.has_penalty() for layer in self.layers)
         n_batches = -(-n_samples // batch_size)
         self.train_info = {"n_samples": n_samples, "batch_size": batch_size, "n_batches": n_batches}
+        self.train_plan_epochs = epochs
 
         for callback in callback_list:
             callback.on_train_begin()
@@ -377,14 +390,16 @@ class Sequential:
             dropout_rng = np.random.default_rng([self.seed, _DROPOUT_STREAM, epoch])
             for layer in self.layers:
                 layer.set_rng(dropout_rng)
-            if order is None:
-                epoch_targets[...] = targets
-                if weights is not None:
-                    epoch_weights[...] = weights
-            else:
-                np.take(targets, order, axis=0, out=epoch_targets)
-                if weights is not None:
-                    np.take(weights, order, axis=0, out=epoch_weights)
+            gathers = [(targets, epoch_targets), (weights, epoch_weights)]
+            if epoch_fused is not epoch_targets:
+                gathers.append((fused_targets, epoch_fused))
+            for source, target in gathers:
+                if source is None:
+                    continue
+                if order is None:
+                    target[...] = source
+                else:
+                    np.take(source, order, axis=0, out=target)
             penalty_sum = 0.0
             self._epoch_logs = {"outputs": epoch_outputs, "targets": epoch_targets, "weights": epoch_weights, "done": 0}
             for batch in range(n_batches):
@@ -398,8 +413,12 @@ class Sequential:
                     np.take(x, order[start:stop], axis=0, out=xb)
                 if penalized:
                     penalty_sum += self._penalty() * rows
-                self._train_step(xb, epoch_targets[start:stop], None if epoch_weights is None else epoch_weights[start:stop],
+                self._train_step(xb, (epoch_fused if fused else epoch_targets)[start:stop],
+                                 None if epoch_weights is None else epoch_weights[start:stop],
                                  epoch_outputs[start:stop], grad_output[:rows], fused)
+                if self.interrupt is not None and self.interrupt.is_set():
+                    self._epoch_logs = None
+                    raise TrainingInterrupted(f"training interrupted during epoch {epoch + 1}, after batch {batch + 1}")
                 if batch_hooks:
                     self._epoch_logs["done"] = stop
                     for callback in batch_hooks:
