@@ -245,8 +245,11 @@ class Sequential:
         """Targets in the encoding the loss expects, checked against the output layer."""
         kind, units = self.loss.target_kind, self.output_dim
         array = np.asarray(y)
-        if array.dtype == object:
-            raise DataError(f"{what} must be numeric; encode string labels as integers first")
+        if array.dtype == object or array.dtype.kind in "USV":
+            raise DataError(
+                f"{what} must be numeric; got values of type {array.dtype}. Encode string labels as integers "
+                f"0..n_classes-1 first (nncli's CLI does this for you)"
+            )
         if len(array) != n_samples:
             raise ShapeError(f"x has {n_samples} samples but {what} has {len(array)}")
         name = self.loss.name
@@ -261,7 +264,9 @@ class Sequential:
             if not np.all(np.isfinite(flat.astype(float))) or np.any(flat != np.round(flat)):
                 raise DataError(f"{name} expects integer class labels; {what} has non-integer values")
             labels = flat.astype(np.intp)
-            if labels.min() < 0 or labels.max() >= units:
+            if labels.min() < 0:
+                raise ShapeError(f"{name} expects class labels 0..{units - 1}; {what} has the negative label {labels.min()}")
+            if labels.max() >= units:
                 raise ShapeError(
                     f"{what} has class labels {labels.min()}..{labels.max()} but the last layer has {units} units; "
                     f"{name} needs one softmax unit per class (Dense({int(labels.max()) + 1}, activation='softmax'))"
@@ -382,58 +387,60 @@ class Sequential:
 
         for callback in callback_list:
             callback.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            for callback in callback_list:
-                callback.on_epoch_begin(epoch)
-            started = time.perf_counter()
-            order = np.random.default_rng([self.seed, _SHUFFLE_STREAM, epoch]).permutation(n_samples) if shuffle else None
-            dropout_rng = np.random.default_rng([self.seed, _DROPOUT_STREAM, epoch])
-            for layer in self.layers:
-                layer.set_rng(dropout_rng)
-            gathers = [(targets, epoch_targets), (weights, epoch_weights)]
-            if epoch_fused is not epoch_targets:
-                gathers.append((fused_targets, epoch_fused))
-            for source, target in gathers:
-                if source is None:
-                    continue
-                if order is None:
-                    target[...] = source
-                else:
-                    np.take(source, order, axis=0, out=target)
-            penalty_sum = 0.0
-            self._epoch_logs = {"outputs": epoch_outputs, "targets": epoch_targets, "weights": epoch_weights, "done": 0}
-            for batch in range(n_batches):
-                start = batch * batch_size
-                stop = min(start + batch_size, n_samples)
-                rows = stop - start
-                if order is None:
-                    xb = x[start:stop]
-                else:
-                    xb = batch_x[:rows]
-                    np.take(x, order[start:stop], axis=0, out=xb)
-                if penalized:
-                    penalty_sum += self._penalty() * rows
-                self._train_step(xb, (epoch_fused if fused else epoch_targets)[start:stop],
-                                 None if epoch_weights is None else epoch_weights[start:stop],
-                                 epoch_outputs[start:stop], grad_output[:rows], fused)
-                if self.interrupt is not None and self.interrupt.is_set():
-                    self._epoch_logs = None
-                    raise TrainingInterrupted(f"training interrupted during epoch {epoch + 1}, after batch {batch + 1}")
-                if batch_hooks:
-                    self._epoch_logs["done"] = stop
-                    for callback in batch_hooks:
-                        callback.on_train_batch_end(batch)
-            self._epoch_logs["done"] = n_samples
-            logs = self._epoch_results(epoch_targets, epoch_outputs, epoch_weights, penalty_sum / n_samples)
-            self._check_finite(epoch, logs["loss"], batch_size)
-            if val_x is not None:
-                val_logs = self._evaluate_arrays(val_x, val_targets, val_weights)
-                logs.update({f"val_{key}": value for key, value in val_logs.items()})
-            self.last_epoch_seconds = time.perf_counter() - started
-            for callback in callback_list:
-                callback.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        # Overflow is reported once, as TrainingDivergedError, not as a stream of NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for epoch in range(initial_epoch, epochs):
+                for callback in callback_list:
+                    callback.on_epoch_begin(epoch)
+                started = time.perf_counter()
+                order = np.random.default_rng([self.seed, _SHUFFLE_STREAM, epoch]).permutation(n_samples) if shuffle else None
+                dropout_rng = np.random.default_rng([self.seed, _DROPOUT_STREAM, epoch])
+                for layer in self.layers:
+                    layer.set_rng(dropout_rng)
+                gathers = [(targets, epoch_targets), (weights, epoch_weights)]
+                if epoch_fused is not epoch_targets:
+                    gathers.append((fused_targets, epoch_fused))
+                for source, target in gathers:
+                    if source is None:
+                        continue
+                    if order is None:
+                        target[...] = source
+                    else:
+                        np.take(source, order, axis=0, out=target)
+                penalty_sum = 0.0
+                self._epoch_logs = {"outputs": epoch_outputs, "targets": epoch_targets, "weights": epoch_weights, "done": 0}
+                for batch in range(n_batches):
+                    start = batch * batch_size
+                    stop = min(start + batch_size, n_samples)
+                    rows = stop - start
+                    if order is None:
+                        xb = x[start:stop]
+                    else:
+                        xb = batch_x[:rows]
+                        np.take(x, order[start:stop], axis=0, out=xb)
+                    if penalized:
+                        penalty_sum += self._penalty() * rows
+                    self._train_step(xb, (epoch_fused if fused else epoch_targets)[start:stop],
+                                     None if epoch_weights is None else epoch_weights[start:stop],
+                                     epoch_outputs[start:stop], grad_output[:rows], fused)
+                    if self.interrupt is not None and self.interrupt.is_set():
+                        self._epoch_logs = None
+                        raise TrainingInterrupted(f"training interrupted during epoch {epoch + 1}, after batch {batch + 1}")
+                    if batch_hooks:
+                        self._epoch_logs["done"] = stop
+                        for callback in batch_hooks:
+                            callback.on_train_batch_end(batch)
+                self._epoch_logs["done"] = n_samples
+                logs = self._epoch_results(epoch_targets, epoch_outputs, epoch_weights, penalty_sum / n_samples)
+                self._check_finite(epoch, logs["loss"], batch_size)
+                if val_x is not None:
+                    val_logs = self._evaluate_arrays(val_x, val_targets, val_weights)
+                    logs.update({f"val_{key}": value for key, value in val_logs.items()})
+                self.last_epoch_seconds = time.perf_counter() - started
+                for callback in callback_list:
+                    callback.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
         self._epoch_logs = None
         for callback in callback_list:
             callback.on_train_end()
@@ -544,9 +551,11 @@ class Sequential:
             return
         losses = self._last_sample_losses
         bad = np.flatnonzero(~np.isfinite(losses))
-        where = f"epoch {epoch + 1}"
         if len(bad):
-            where += f", batch {int(bad[0]) // batch_size + 1}"
+            where = f"epoch {epoch + 1}, batch {int(bad[0]) // batch_size + 1}"
+        else:
+            # Every prediction of the epoch was finite: the last batch's update broke the weights.
+            where = f"epoch {epoch + 1}, batch {-(-len(losses) // batch_size)}"
         learning_rate = self.optimizer.learning_rate
         raise TrainingDivergedError(
             f"training diverged: the loss or a weight became NaN/infinite at {where}. "
