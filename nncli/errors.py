@@ -46,3 +46,9 @@ class TrainingDivergedError(NncliError):
 
 class RunDirError(NncliError):
     """A run directory cannot be created, written or read."""
+
+
+class TrainingInterrupted(NncliError):
+    """Training was stopped on request (Ctrl-C, SIGTERM) after a batch (exit 130)."""
+
+    exit_code = 130
