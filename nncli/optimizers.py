@@ -31,6 +31,22 @@ from nncli.registry import Registry
 
 OPTIMIZERS = Registry("optimizer")
 
+#: Parameter vectors at least this long are updated in two halves on two threads: element-wise
+#: NumPy runs on one core and releases the GIL, so the halves overlap. Below it, the hand-off
+#: costs more than it saves. Each element's arithmetic is the same either way (bit-identical).
+PARALLEL_MIN_SIZE = 1 << 16
+
+_worker: Any = None
+
+
+def _second_thread() -> Any:
+    global _worker
+    if _worker is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nncli-optimizer")
+    return _worker
+
 
 def _positive(name: str, value: float) -> float:
     value = float(value)
@@ -49,7 +65,12 @@ def _fraction(name: str, value: float, *, closed: bool = False) -> float:
 
 
 class Optimizer:
-    """Base class: holds the learning rate and the step count; subclasses hold moments."""
+    """Base class: holds the learning rate and the step count; subclasses hold moments.
+
+    A subclass gives ``_constants(step)``, the scalars of one step (computed once), and
+    ``_update(params, grads, state, scratch, constants)``, the element-wise rule applied to
+    matching slices of the parameter, gradient, state and scratch vectors.
+    """
 
     name = ""
     #: Names of the state arrays, each the size of the parameter vector.
@@ -60,11 +81,13 @@ class Optimizer:
         self.iterations = 0
         self._state: dict[str, np.ndarray] = {}
         self._scratch: np.ndarray | None = None
+        self._halves: tuple | None = None
 
     def build(self, size: int, dtype=np.float32) -> None:
         """Allocate the state for ``size`` parameters (called once by the model)."""
         self._state = {slot: np.zeros(size, dtype=dtype) for slot in self.slots}
         self._scratch = np.zeros(size, dtype=dtype)
+        self._halves = None
         self._init_state()
         self.iterations = 0
 
@@ -73,12 +96,33 @@ class Optimizer:
 
     def apply(self, params: np.ndarray, grads: np.ndarray) -> None:
         """One update of ``params`` (flat, in place) from ``grads``."""
-        if getattr(self, "_scratch", None) is None or self._scratch.size != params.size:
+        if self._scratch is None or self._scratch.size != params.size:
             self.build(params.size, params.dtype)
         self.iterations += 1
-        self._update(params, grads, self.iterations)
+        constants = self._constants(self.iterations)
+        if params.size < PARALLEL_MIN_SIZE:
+            self._update(params, grads, self._state, self._scratch, constants)
+            return
+        first, second = self._split(params, grads)
+        pending = _second_thread().submit(self._update, *second, constants)
+        self._update(*first, constants)
+        pending.result()
 
-    def _update(self, params: np.ndarray, grads: np.ndarray, step: int) -> None:
+    def _split(self, params: np.ndarray, grads: np.ndarray) -> tuple:
+        """Views of the two halves of every vector (made once per parameter vector)."""
+        if self._halves is None or self._halves[0] is not params or self._halves[1] is not grads:
+            cut = params.size // 2
+            halves = []
+            for part in (slice(0, cut), slice(cut, None)):
+                state = {slot: array[part] for slot, array in self._state.items()}
+                halves.append((params[part], grads[part], state, self._scratch[part]))
+            self._halves = (params, grads, halves)
+        return self._halves[2]
+
+    def _constants(self, step: int) -> tuple:
+        return (self.learning_rate,)
+
+    def _update(self, params, grads, state, scratch, constants) -> None:
         raise NotImplementedError
 
     def get_state(self) -> dict[str, np.ndarray]:
@@ -114,16 +158,17 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.slots = ("momentum",) if self.momentum else ()
 
-    def _update(self, params, grads, step):
-        lr = self.learning_rate
+    def _update(self, params, grads, state, scratch, constants):
+        (lr,) = constants
+        np.multiply(grads, lr, out=scratch)
         if not self.momentum:
-            params -= lr * grads
+            params -= scratch
             return
-        velocity = self._state["momentum"]
+        velocity = state["momentum"]
         velocity *= self.momentum
-        velocity -= lr * grads
+        velocity -= scratch
         if self.nesterov:
-            params += self.momentum * velocity - lr * grads
+            params += self.momentum * velocity - scratch
         else:
             params += velocity
 
@@ -147,10 +192,13 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
         self.slots = ("m", "v") + (("v_hat",) if self.amsgrad else ())
 
-    def _update(self, params, grads, step):
-        m, v, scratch = self._state["m"], self._state["v"], self._scratch
-        alpha = self.learning_rate * math.sqrt(1.0 - self.beta_2**step) / (1.0 - self.beta_1**step)
-        # m += (1 - β1)(g - m); v += (1 - β2)(g² - v), with one scratch buffer and no allocation.
+    def _constants(self, step):
+        return (self.learning_rate * math.sqrt(1.0 - self.beta_2**step) / (1.0 - self.beta_1**step),)
+
+    def _update(self, params, grads, state, scratch, constants):
+        (alpha,) = constants
+        m, v = state["m"], state["v"]
+        # m += (1 - β1)(g - m); v += (1 - β2)(g² - v), through one scratch vector, no allocation.
         np.subtract(grads, m, out=scratch)
         scratch *= 1.0 - self.beta_1
         m += scratch
@@ -159,7 +207,7 @@ class Adam(Optimizer):
         scratch *= 1.0 - self.beta_2
         v += scratch
         if self.amsgrad:
-            v_hat = self._state["v_hat"]
+            v_hat = state["v_hat"]
             np.maximum(v_hat, v, out=v_hat)
             np.sqrt(v_hat, out=scratch)
         else:
@@ -188,9 +236,9 @@ class AdamW(Adam):
         if not self.weight_decay >= 0:
             raise ConfigError(f"weight_decay must be >= 0. Received: weight_decay={weight_decay}")
 
-    def _update(self, params, grads, step):
+    def _update(self, params, grads, state, scratch, constants):
         params *= 1.0 - self.weight_decay * self.learning_rate
-        super()._update(params, grads, step)
+        super()._update(params, grads, state, scratch, constants)
 
 
 @OPTIMIZERS.register("rmsprop", "RMSprop")
@@ -212,19 +260,20 @@ class RMSprop(Optimizer):
         self.centered = bool(centered)
         self.slots = ("velocity",) + (("average_gradient",) if centered else ()) + (("momentum",) if self.momentum else ())
 
-    def _update(self, params, grads, step):
-        velocity = self._state["velocity"]
+    def _update(self, params, grads, state, scratch, constants):
+        (lr,) = constants
+        velocity = state["velocity"]
         velocity *= self.rho
         velocity += (1.0 - self.rho) * np.square(grads)
         denominator = velocity
         if self.centered:
-            average = self._state["average_gradient"]
+            average = state["average_gradient"]
             average *= self.rho
             average += (1.0 - self.rho) * grads
             denominator = velocity - np.square(average)
-        increment = self.learning_rate * grads / np.sqrt(denominator + self.epsilon)
+        increment = lr * grads / np.sqrt(denominator + self.epsilon)
         if self.momentum:
-            momentum = self._state["momentum"]
+            momentum = state["momentum"]
             momentum *= self.momentum
             momentum += increment
             params -= momentum
@@ -249,10 +298,11 @@ class Adagrad(Optimizer):
     def _init_state(self):
         self._state["accumulator"].fill(self.initial_accumulator_value)
 
-    def _update(self, params, grads, step):
-        accumulator = self._state["accumulator"]
+    def _update(self, params, grads, state, scratch, constants):
+        (lr,) = constants
+        accumulator = state["accumulator"]
         accumulator += np.square(grads)
-        params -= self.learning_rate * grads / np.sqrt(accumulator + self.epsilon)
+        params -= lr * grads / np.sqrt(accumulator + self.epsilon)
 
 
 @OPTIMIZERS.register("nadam", "Nadam")
@@ -271,19 +321,22 @@ class Nadam(Optimizer):
         super().build(size, dtype)
         self._u_product = 1.0
 
-    def _update(self, params, grads, step):
-        m, v = self._state["m"], self._state["v"]
+    def _constants(self, step):
         decay = 0.96
         u_t = self.beta_1 * (1.0 - 0.5 * decay**step)
         u_t_next = self.beta_1 * (1.0 - 0.5 * decay ** (step + 1))
         u_product_t = self._u_product * u_t
-        u_product_t_next = u_product_t * u_t_next
         self._u_product = u_product_t
+        return (self.learning_rate, u_t, u_t_next, u_product_t, u_product_t * u_t_next, 1.0 - self.beta_2**step)
+
+    def _update(self, params, grads, state, scratch, constants):
+        lr, u_t, u_t_next, u_product_t, u_product_t_next, v_correction = constants
+        m, v = state["m"], state["v"]
         m += (1.0 - self.beta_1) * (grads - m)
         v += (1.0 - self.beta_2) * (np.square(grads) - v)
         m_hat = u_t_next * m / (1.0 - u_product_t_next) + (1.0 - u_t) * grads / (1.0 - u_product_t)
-        v_hat = v / (1.0 - self.beta_2**step)
-        params -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
+        v_hat = v / v_correction
+        params -= lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
     def get_state(self):
         state = super().get_state()

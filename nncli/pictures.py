@@ -47,7 +47,7 @@ def draw_run(run_path: Path, *, what: set[str] | None = None, out_dir: Path | No
     arguments: dict[str, Any] = dict(
         task=prepared.task, history=history, y_true=y_true, proba=outputs,
         class_names=preprocessor.class_names if prepared.task == "classification" else None,
-        title=f"{run.name} ({split} split)",
+        title=run.name,
     )
     if prepared.X_train_raw is not None and prepared.X_train_raw.shape[1] == 2 and prepared.task == "classification":
         def predict_fn(points: np.ndarray) -> np.ndarray:
