@@ -984,10 +984,15 @@ class Config:
 
     def data_parts(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """(source name, the source's own keys, the common split/scaling keys) of ``data``."""
-        data = copy.deepcopy(self.values["data"])
-        source = data.pop("source")
-        common = {key: data.pop(key) for key in DataSchema.model_fields if key in data}
-        return source, data, common
+        return split_data_section(self.values["data"])
+
+
+def split_data_section(data: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(source name, the source's own keys, the keys every source shares) of a ``data`` section."""
+    data = copy.deepcopy(data)
+    source = data.pop("source")
+    common = {key: data.pop(key) for key in DataSchema.model_fields if key != "source" and key in data}
+    return source, data, common
 
 
 # ============================================================================================

@@ -40,7 +40,6 @@ from nncli.errors import (
 )
 from nncli.model import Sequential, validation_split_index
 
-COMMON_DATA_KEYS = ("source", "test_size", "split_seed", "stratify", "scaler")
 MODEL_FORMAT = 1
 
 
@@ -66,10 +65,9 @@ class PreparedData:
 
 def data_parts(config: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """(source name, source-specific params, common split/scaling keys) of ``config["data"]``."""
-    data = dict(config["data"])
-    source = data.pop("source")
-    common = {key: data.pop(key) for key in COMMON_DATA_KEYS[1:] if key in data}
-    return source, data, common
+    from nncli.config import split_data_section
+
+    return split_data_section(config["data"])
 
 
 def prepare_data(config: dict[str, Any], base_dir: Path | None) -> PreparedData:
