@@ -61,6 +61,8 @@ class Layer:
 
     type_name = "Layer"
     default_name = "layer"
+    #: True for layers that draw random numbers in training (they get ``set_rng`` each epoch).
+    uses_rng = False
 
     def __init__(self, name: str | None = None, input_dim: int | None = None, input_shape: Any = None) -> None:
         self.name = name
@@ -286,6 +288,7 @@ class Dropout(Layer):
 
     type_name = "Dropout"
     default_name = "dropout"
+    uses_rng = True
 
     def __init__(self, rate: float, name: str | None = None, input_dim: int | None = None, input_shape: Any = None) -> None:
         super().__init__(name=name, input_dim=input_dim, input_shape=input_shape)

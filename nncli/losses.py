@@ -267,7 +267,14 @@ class SparseCategoricalCrossentropy(Loss):
         return one_hot
 
     def values(self, y_true, y_pred):
-        return self._dense.values(self._one_hot(y_true, y_pred), y_pred)
+        # The categorical formula with one-hot targets keeps one term per row: pick it directly.
+        labels = np.asarray(y_true).reshape(-1).astype(np.intp)
+        rows = np.arange(len(labels))
+        if self.from_logits:
+            shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
+            return np.log(np.exp(shifted).sum(axis=-1)) - shifted[rows, labels]
+        picked = y_pred[rows, labels] / y_pred.sum(axis=-1)
+        return -np.log(np.clip(picked, EPSILON, 1.0 - EPSILON))
 
     def gradient(self, y_true, y_pred, sample_weight=None):
         return self._dense.gradient(self._one_hot(y_true, y_pred), y_pred, sample_weight)

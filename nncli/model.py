@@ -381,6 +381,7 @@ class Sequential:
         batch_x = np.empty((min(batch_size, n_samples), x.shape[1]), dtype=self.dtype)
         grad_output = np.empty((min(batch_size, n_samples), units), dtype=self.dtype)
         penalized = any(layer.has_penalty() for layer in self.layers)
+        random_layers = [layer for layer in self.layers if layer.uses_rng]
         n_batches = -(-n_samples // batch_size)
         self.train_info = {"n_samples": n_samples, "batch_size": batch_size, "n_batches": n_batches}
         self.train_plan_epochs = epochs
@@ -394,9 +395,10 @@ class Sequential:
                     callback.on_epoch_begin(epoch)
                 started = time.perf_counter()
                 order = np.random.default_rng([self.seed, _SHUFFLE_STREAM, epoch]).permutation(n_samples) if shuffle else None
-                dropout_rng = np.random.default_rng([self.seed, _DROPOUT_STREAM, epoch])
-                for layer in self.layers:
-                    layer.set_rng(dropout_rng)
+                if random_layers:
+                    dropout_rng = np.random.default_rng([self.seed, _DROPOUT_STREAM, epoch])
+                    for layer in random_layers:
+                        layer.set_rng(dropout_rng)
                 gathers = [(targets, epoch_targets), (weights, epoch_weights)]
                 if epoch_fused is not epoch_targets:
                     gathers.append((fused_targets, epoch_fused))
