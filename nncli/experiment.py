@@ -32,7 +32,6 @@ from nncli import optimizers as optimizers_module
 from nncli import runs
 from nncli.errors import (
     ConfigError,
-    NncliError,
     RunDirError,
     TrainingDivergedError,
     TrainingInterrupted,
@@ -331,7 +330,7 @@ def train(config: dict[str, Any], *, base_dir: Path | None, runs_dir: Path, name
     resolved = absolute_data_paths(config, base_dir)
     resolved["model"]["input_dim"] = input_dim
     model = build_model(resolved, input_dim)
-    run = runs.RunDir.create(runs_dir, name or resolved["name"])
+    run = runs.RunDir.create(runs_dir, resolved["name"] if name is None else name)
     if on_run_dir is not None:
         on_run_dir(run.path)
     runs.write_yaml(run.config, resolved)
@@ -405,8 +404,9 @@ def _fit_and_record(config, run, model, prepared, extra_callbacks, interrupt, ch
         status = "failed" if isinstance(error, TrainingDivergedError) else "interrupted"
         _finish_metrics(metrics, run, recorder, status, str(error) or "interrupted", previous_wall + time.perf_counter() - started)
         raise
-    except NncliError as error:
-        _finish_metrics(metrics, run, recorder, "failed", str(error), previous_wall + time.perf_counter() - started)
+    except Exception as error:  # any other failure: the run must not stay "running"
+        _finish_metrics(metrics, run, recorder, "failed", str(error) or type(error).__name__,
+                        previous_wall + time.perf_counter() - started)
         raise
     finally:
         model._resuming = False

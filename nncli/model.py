@@ -433,8 +433,8 @@ class Sequential:
                         for callback in batch_hooks:
                             callback.on_train_batch_end(batch)
                 self._epoch_logs["done"] = n_samples
-                logs = self._epoch_results(epoch_targets, epoch_outputs, epoch_weights, penalty_sum / n_samples)
-                self._check_finite(epoch, logs["loss"], batch_size)
+                logs = self._epoch_results(epoch_targets, epoch_outputs, epoch_weights, penalty_sum / n_samples,
+                                           epoch=epoch, batch_size=batch_size)
                 if val_x is not None:
                     val_logs = self._evaluate_arrays(val_x, val_targets, val_weights)
                     logs.update({f"val_{key}": value for key, value in val_logs.items()})
@@ -521,12 +521,14 @@ class Sequential:
             return losses_module._sigmoid(outputs)
         return losses_module._softmax(outputs)
 
-    def _epoch_results(self, targets, outputs, weights, penalty) -> dict[str, float]:
+    def _epoch_results(self, targets, outputs, weights, penalty, epoch, batch_size) -> dict[str, float]:
         values = self.loss.values(targets, outputs)
         if weights is not None:
             values = values * weights
         self._last_sample_losses = values
         logs = {"loss": float(values.astype(np.float64).mean()) + penalty}
+        # Before any metric: scikit-learn's metrics reject NaN predictions with their own error.
+        self._check_finite(epoch, logs["loss"], batch_size)
         predictions = metrics_module.Predictions(targets, self._as_probabilities(outputs), self.loss.target_kind)
         logs.update(metrics_module.compute(self.metric_functions, predictions))
         return logs
