@@ -23,7 +23,8 @@ import typer
 app = typer.Typer(
     name="nncli",
     help="Train dense neural networks from YAML configs, the Keras way, on NumPy.\n\n"
-    "Example: nncli train configs/digits.yaml training.epochs=5",
+    "\b\nExamples:\n  nncli summary configs/lfw.yaml\n  nncli train configs/digits.yaml training.epochs=5\n"
+    "  nncli evaluate runs/digits\n  nncli predict runs/digits --input rows.csv --proba\n  nncli runs --sort test_accuracy",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -97,7 +98,9 @@ def summary(
 ) -> None:
     """Show the Keras-style table of layers, output shapes and parameter counts.
 
-    Example: nncli summary configs/lfw.yaml
+    \b
+    Example:
+      nncli summary configs/lfw.yaml
     """
     from nncli import config as config_module
     from nncli.model import Sequential
@@ -197,7 +200,9 @@ def train(
 ) -> None:
     """Train a model from a config and save everything into a new run directory.
 
-    Example: nncli train configs/lfw.yaml training.optimizer.learning_rate=0.01 --name lfw-lr
+    \b
+    Example:
+      nncli train configs/lfw.yaml training.optimizer.learning_rate=0.01 --name lfw-lr
     """
     from nncli import config as config_module
     from nncli import experiment
@@ -356,7 +361,9 @@ def evaluate(
 ) -> None:
     """Loss and every metric on a held-out split, beside the baseline.
 
-    Example: nncli evaluate runs/lfw --split test
+    \b
+    Example:
+      nncli evaluate runs/lfw --split test
     """
     from nncli import experiment
     from nncli.errors import UsageError
@@ -386,7 +393,9 @@ def predict(
 ) -> None:
     """Predict labels (class names when known) or values for new, unscaled rows.
 
-    Example: nncli predict runs/lfw --input faces.csv --proba
+    \b
+    Example:
+      nncli predict runs/lfw --input faces.csv --proba
     """
     from nncli import experiment, runs
     from nncli.errors import UsageError
@@ -443,7 +452,9 @@ def list_runs(
 ) -> None:
     """One row per run directory: status, epochs, final metrics, created.
 
-    Example: nncli runs runs --sort test_accuracy
+    \b
+    Example:
+      nncli runs runs --sort test_accuracy
     """
     from nncli import runs as runs_module
 
@@ -489,7 +500,9 @@ def plot(
 ) -> None:
     """Draw a run's pictures again from its saved weights, history and config.
 
-    Example: nncli plot runs/circle --what curves,boundary
+    \b
+    Example:
+      nncli plot runs/circle --what curves,boundary
     """
     from nncli import pictures
 
