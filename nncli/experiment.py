@@ -283,7 +283,10 @@ def _weights_from(arrays: dict[str, np.ndarray]) -> list[np.ndarray]:
 
 def _history_rows(arrays: dict[str, np.ndarray], columns: list[str]) -> list[dict[str, float]]:
     n_rows = int(arrays["epoch"])
-    return [{column: float(arrays[f"history_{column}"][i]) for column in columns} for i in range(n_rows)]
+    rows = [{column: float(arrays[f"history_{column}"][i]) for column in columns} for i in range(n_rows)]
+    for row in rows:
+        row["epoch"] = int(row["epoch"])
+    return rows
 
 
 # -- training ---------------------------------------------------------------------------------
@@ -345,6 +348,12 @@ def resume(run_path: Path, *, epochs: int | None = None, callbacks: list[callbac
 
     run = runs.RunDir.open(run_path)
     config = config_module.load_config(run.config).to_dict()
+    planned = int(config["training"]["epochs"])
+    if run.status() == "completed" and (epochs is None or epochs <= planned):
+        raise UsageError(
+            f"{run.path} already completed its {planned} epochs; to train it further, raise the epochs: "
+            f"nncli train --resume {run.path} training.epochs={planned * 2}"
+        )
     if epochs is not None:
         if epochs < int(config["training"]["epochs"]):
             raise UsageError(f"--epochs may only raise the number of epochs (the run planned {config['training']['epochs']})")
