@@ -78,6 +78,10 @@ def handle_errors(command: Callable) -> Callable:
                 raise
             _stderr().print("interrupted")
             raise typer.Exit(130)
+        except BrokenPipeError:
+            # The reader of stdout went away (`nncli runs --json | head`): stop quietly.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1)
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as error:  # a bug: say so plainly, keep the traceback for --debug
@@ -229,7 +233,7 @@ def train(
     except TrainingInterrupted as error:
         path = resume or run_path.get("path")
         _close_progress(progress)
-        err.print(f"{error}; the checkpoint of the last completed epoch is saved.")
+        err.print(f"{error}; {_epochs_saved(path)} saved in {path}/checkpoint.npz.")
         if path is not None:
             err.print(f"resume with: nncli train --resume {path}")
             print(path)
@@ -238,6 +242,17 @@ def train(
         _close_progress(progress)
     pictures = [] if no_plots else _draw_pictures(result, err, quiet or json_output)
     _report_training(result, pictures, quiet, json_output)
+
+
+def _epochs_saved(path: Path | None) -> str:
+    from nncli.errors import NncliError
+    from nncli.runs import RunDir
+
+    try:
+        completed = ((RunDir(Path(path)).read_metrics() or {}).get("epochs_completed") if path else None) or 0
+    except NncliError:
+        completed = 0
+    return f"{completed} completed epoch{'s' if completed != 1 else ''}"
 
 
 def _epochs_override(overrides: list[str]) -> int | None:

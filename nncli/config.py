@@ -186,10 +186,25 @@ class _TreeBuilder:
 _EMPTY = object()
 
 
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that also reads ``1e-3`` and ``1e6`` as floats.
+
+    YAML 1.1 (PyYAML) wants a dot (``1.0e-3``) and would read ``1e-3`` as the string "1e-3";
+    every Keras user writes ``learning_rate: 1e-3``.
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
 def _parse_yaml(text: str, file: str) -> tuple[Any, Lines]:
     """(value, lines) of one YAML document; ``_EMPTY`` when the document holds nothing."""
     try:
-        loader = yaml.SafeLoader(text)  # the reader checks the characters here already
+        loader = _Loader(text)  # the reader checks the characters here already
     except yaml.YAMLError as error:
         raise _fail(file, None, f"not readable as YAML: {' '.join(str(error).split())}") from None
     try:

@@ -597,16 +597,13 @@ def _parse_rows(text: str, delimiter: str, where: str) -> list[tuple[int, list[s
 
 
 def _detect_header(rows: list[tuple[int, list[str]]]) -> bool:
-    """A first row with text where the second row has numbers (or text only) is a header."""
-    first = rows[0][1]
-    text_first = {i for i, cell in enumerate(first) if not _is_number(cell)}
-    if not text_first:
-        return False
-    if len(rows) == 1 or len(text_first) == len(first):
-        return True
-    second = rows[1][1]
-    text_second = {i for i, cell in enumerate(second) if not _is_number(cell)}
-    return bool(text_first - text_second)
+    """The first row is a header when none of its cells is a number.
+
+    A first row that mixes numbers and text is data with a bad cell (``abc,1,2,3``), reported
+    by line and column rather than silently dropped. Headers whose names are numbers
+    (``0,1,2``) need ``header: true``.
+    """
+    return not any(_is_number(cell) for cell in rows[0][1])
 
 
 def _read_table(

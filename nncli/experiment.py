@@ -242,6 +242,10 @@ class RunRecorder(callbacks_module.Callback):
         self.writer = runs.HistoryWriter(self.run.history, self.columns)
         for row in self.rows:
             self.writer.append(row)
+        if not self.rows:
+            # The starting point is a checkpoint too: a run killed or diverged in its first
+            # epoch still leaves one that loads and resumes.
+            self._save_checkpoint(0)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_started = time.perf_counter()
@@ -359,10 +363,9 @@ def resume(run_path: Path, *, epochs: int | None = None, callbacks: list[callbac
             raise UsageError(f"--epochs may only raise the number of epochs (the run planned {config['training']['epochs']})")
         config["training"]["epochs"] = int(epochs)
         runs.write_yaml(run.config, config)
-    if not run.checkpoint.exists():
-        checkpoint = None
-    else:
-        checkpoint = runs.load_npz(run.checkpoint)
+    for stale in run.path.glob(".*.tmp"):  # a write cut short by kill -9; never a final file
+        stale.unlink(missing_ok=True)
+    checkpoint = runs.load_npz(run.checkpoint) if run.checkpoint.exists() else None
     prepared = prepare_data(config, None)
     model = build_model(config, check_rules(config, prepared))
     return _fit_and_record(config, run, model, prepared, callbacks or [], interrupt, checkpoint=checkpoint)

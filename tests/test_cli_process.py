@@ -181,3 +181,14 @@ def test_summary_of_an_architecture_does_not_import_scikit_learn():
     assert done.returncode == 0, done.stderr
     assert "Total params: 61 " in done.stdout
     assert done.stderr.endswith("sklearn not imported")
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    # `nncli runs --json | head -1`: the reader goes away; no traceback, no "internal error".
+    for index in range(600):  # more JSON than a pipe buffers, so the writer meets the closed pipe
+        (tmp_path / f"r{index}").mkdir()
+        (tmp_path / f"r{index}" / "config.yaml").write_text("name: x\n")
+    command = f"{shlex.quote(sys.executable)} -m nncli.cli runs {shlex.quote(str(tmp_path))} --json | head -c 1"
+    finished = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert "Traceback" not in finished.stderr
+    assert "internal error" not in finished.stderr

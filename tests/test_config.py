@@ -450,3 +450,20 @@ def test_schema_rows_document_every_static_key_once():
     assert by_key["training.batch_size"][0] == 32 and by_key["training.epochs"][0] == 1
     assert by_key["data.source"][0] == "required"
     assert all(description for _, _, description in rows)
+
+
+@pytest.mark.parametrize("text, value", [("1e-3", 0.001), ("1E6", 1e6), ("-2.5e+4", -25000.0), (".5e-2", 0.005)])
+def test_exponent_floats_without_a_dot_are_numbers(tmp_path, text, value):
+    # YAML 1.1 reads 1e-3 as a string; Keras users write it everywhere.
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "data: {source: iris}\n"
+        "model: {layers: [{type: Dense, units: 3, activation: softmax}]}\n"
+        f"training: {{loss: sparse_categorical_crossentropy, optimizer: {{name: sgd, learning_rate: {text}}}}}\n"
+    )
+    if value <= 0:
+        with pytest.raises(ConfigError):
+            load_config(path)
+        return
+    assert load_config(path).to_dict()["training"]["optimizer"]["learning_rate"] == value
+    assert load_config(path, [f"training.optimizer.learning_rate={text}"]).to_dict()["training"]["optimizer"]["learning_rate"] == value
