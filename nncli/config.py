@@ -211,7 +211,7 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, Lines]:
         try:
             root = loader.get_single_node()
         except RecursionError:
-            raise _fail(file, None, f"lists and mappings are nested too deeply; refused") from None
+            raise _fail(file, None, "lists and mappings are nested too deeply; refused") from None
         except yaml.MarkedYAMLError as error:
             raise _syntax_error(file, error) from None
         except yaml.YAMLError as error:
@@ -1076,7 +1076,7 @@ def _resolve_experiment(tree: dict, lines: Lines, path: Path, overrides: list[st
         _expand_shorthands(tree)
         if isinstance(tree.get("model"), str):
             _inline_model(tree, origin, path)
-    if tree.get("name") is None and "name" not in origin.overrides:
+    if tree.get("name") is None:  # absent or null (also `name=` on the command line): the file's stem
         tree["name"] = path.stem
     resolved, problems = _check_experiment(tree)
     if problems:

@@ -26,7 +26,6 @@ import numpy as np
 
 from nncli import __version__
 from nncli import callbacks as callbacks_module
-from nncli import layers as layers_module
 from nncli import losses as losses_module
 from nncli import optimizers as optimizers_module
 from nncli import runs

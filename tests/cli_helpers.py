@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import pytest
 from typer.testing import CliRunner, Result
 
 from nncli.cli import app
@@ -54,20 +51,6 @@ def train_run(runs_dir: Path, config: str = "iris.yaml", *overrides: str, option
                      "--quiet", "--no-plots", *options])
     assert result.exit_code == 0, result.stderr + result.stdout
     return Path(result.stdout.strip())
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every connection fails as it does offline (as in test_data.py); scikit-learn's retry
-    pauses are skipped. Import it into a test module to use it there."""
-
-    def refuse(*args, **kwargs):
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (network blocked by the test)")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(time, "sleep", lambda seconds: None)
 
 
 def write_config(folder: Path, text: str, name: str = "experiment.yaml") -> Path:

@@ -73,13 +73,13 @@ def shared_folder() -> Path:
     return Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared"
 
 
-@pytest.fixture
-def shared_lfw_data_home(tmp_path: Path) -> Path:
-    """A writable copy of the shared offline LFW cache (the loader writes a joblib cache into it)."""
+def copy_shared_lfw(destination: Path) -> Path:
+    """A writable copy of the shared offline LFW cache under ``destination`` (the loader writes a
+    joblib cache into it, so the shared folder itself is never used); skips without it."""
     source = shared_folder() / "data" / "lfw" / "lfw_home"
     if not (source / "lfw_funneled").is_dir():
         pytest.skip(f"no offline LFW copy at {source} (set NNCLI_SHARED to the folder holding data/lfw)")
-    data_home = tmp_path / "lfw_data"
+    data_home = destination / "lfw_data"
     shutil.copytree(source, data_home / "lfw_home", ignore=shutil.ignore_patterns("joblib"))
     for folder, _, files in os.walk(data_home):
         os.chmod(folder, os.stat(folder).st_mode | stat.S_IWUSR)
@@ -87,3 +87,15 @@ def shared_lfw_data_home(tmp_path: Path) -> Path:
             path = os.path.join(folder, name)
             os.chmod(path, os.stat(path).st_mode | stat.S_IWUSR)
     return data_home
+
+
+@pytest.fixture
+def shared_lfw_data_home(tmp_path: Path) -> Path:
+    """A copy of the offline LFW cache for one test."""
+    return copy_shared_lfw(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_lfw_data_home_for_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the offline LFW cache shared by one test module's LFW runs."""
+    return copy_shared_lfw(tmp_path_factory.mktemp("lfw"))

@@ -21,7 +21,6 @@ from cli_helpers import (
     PLAIN_EPOCH_LINE,
     TERMINAL_ENV,
     invoke,
-    no_network,  # noqa: F401  (fixture)
     last_line,
     strip_ansi,
     train_run,

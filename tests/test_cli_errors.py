@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bad_configs import BAD_CONFIGS, expected_line
-from cli_helpers import CONFIGS, invoke, no_network, train_run, write_config  # noqa: F401  (fixture)
+from cli_helpers import CONFIGS, invoke, train_run, write_config
 from nncli.errors import ConfigError
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest_lfw import FakeLfw, fake_lfw, shared_lfw_data_home  # noqa: F401  (fixtures)
+from conftest_lfw import FakeLfw
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -171,19 +169,6 @@ def test_lfw_lecture_data_from_the_shared_copy(shared_lfw_data_home: Path):
     result = data.baseline(parts.y_test, "classification", class_names=dataset.class_names)
     assert result["class"] == "George W Bush" and result["accuracy"] == pytest.approx(0.651, abs=5e-4)
     assert data.baseline(dataset.y, "classification")["accuracy"] == pytest.approx(530 / 766)
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every connection attempt fails as it does offline; scikit-learn's retry pauses are skipped."""
-
-    def refuse(*args, **kwargs):
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (network blocked by the test)")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(time, "sleep", lambda seconds: None)
 
 
 def test_lfw_offline_without_cache_is_one_readable_error(tmp_path, no_network):

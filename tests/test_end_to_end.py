@@ -14,11 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
-import socket
-import stat
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +22,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from conftest_lfw import shared_folder
 from nncli import experiment
 from nncli.cli import app
 
@@ -95,19 +89,8 @@ def uses_lfw(config: Path) -> bool:
 
 
 @pytest.fixture(scope="module")
-def lfw_data_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A writable copy of the shared offline LFW cache, shared by this module's LFW runs."""
-    source = shared_folder() / "data" / "lfw" / "lfw_home"
-    if not (source / "lfw_funneled").is_dir():
-        pytest.skip(f"no offline LFW copy at {source} (set NNCLI_SHARED to the folder holding data/lfw)")
-    data_home = tmp_path_factory.mktemp("lfw") / "scikit_learn_data"
-    shutil.copytree(source, data_home / "lfw_home", ignore=shutil.ignore_patterns("joblib"))
-    for folder, _, files in os.walk(data_home):
-        os.chmod(folder, os.stat(folder).st_mode | stat.S_IWUSR)
-        for name in files:
-            path = os.path.join(folder, name)
-            os.chmod(path, os.stat(path).st_mode | stat.S_IWUSR)
-    return data_home
+def lfw_data_home(shared_lfw_data_home_for_module: Path) -> Path:
+    return shared_lfw_data_home_for_module
 
 
 @pytest.fixture(scope="module")
@@ -348,19 +331,6 @@ def test_the_good_rows_of_those_files_do_train(tmp_path: Path):
 
 
 # ---------------------------------------------------------------- LFW offline
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every connection attempt fails as it does offline; scikit-learn's retry pauses are skipped."""
-
-    def refuse(*args, **kwargs):
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (network blocked by the test)")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(time, "sleep", lambda seconds: None)
 
 
 def test_lfw_offline_without_a_cache_is_one_readable_error(tmp_path: Path, no_network):
