@@ -266,14 +266,4 @@ class LearningRateScheduler(Callback):
 
 def get(identifier: str | dict | Callback) -> Callback:
     """A callback from an object, a name, or ``{"name": "early_stopping", "patience": 3}``."""
-    if isinstance(identifier, Callback):
-        return identifier
-    args: dict[str, Any] = {}
-    name = identifier
-    if isinstance(identifier, dict):
-        args = dict(identifier)
-        name = args.pop("name", None)
-    try:
-        return CALLBACKS[name](**args)
-    except TypeError as error:
-        raise ConfigError(f"bad arguments for callback {name!r}: {error}") from None
+    return CALLBACKS.build(identifier, Callback)

@@ -303,17 +303,4 @@ class SparseCategoricalCrossentropy(Loss):
 
 def get(identifier: str | dict | Loss) -> Loss:
     """A loss from a name, ``{"name": ..., **kwargs}`` or a ``Loss`` object."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, dict):
-        args = dict(identifier)
-        name = args.pop("name", None)
-        if name is None:
-            raise ConfigError(f"a loss given as a mapping needs a 'name'. Received: {identifier!r}")
-        try:
-            return LOSSES[name](**args)
-        except TypeError as error:
-            raise ConfigError(f"bad arguments for loss {name!r}: {error}") from None
-    if isinstance(identifier, str):
-        return LOSSES[identifier]()
-    raise ConfigError(f"Could not interpret loss identifier: {identifier!r}")
+    return LOSSES.build(identifier, Loss)

@@ -350,17 +350,4 @@ class Nadam(Optimizer):
 
 def get(identifier: str | dict | Optimizer) -> Optimizer:
     """An optimizer from a name, ``{"name": "adam", "learning_rate": 0.01}`` or an object."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, dict):
-        args = dict(identifier)
-        name = args.pop("name", None)
-        if name is None:
-            raise ConfigError(f"an optimizer given as a mapping needs a 'name'. Received: {identifier!r}")
-        try:
-            return OPTIMIZERS[name](**args)
-        except TypeError as error:
-            raise ConfigError(f"bad arguments for optimizer {name!r}: {error}") from None
-    if isinstance(identifier, str):
-        return OPTIMIZERS[identifier]()
-    raise ConfigError(f"Could not interpret optimizer identifier: {identifier!r}")
+    return OPTIMIZERS.build(identifier, Optimizer)

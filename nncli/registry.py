@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from typing import Any, Callable, Iterator
 
-from nncli.errors import UnknownNameError
+from nncli.errors import ConfigError, UnknownNameError
 
 
 def closest(name: str, choices: list[str] | tuple[str, ...]) -> str | None:
@@ -77,6 +77,25 @@ class Registry:
             suggestion = self._aliases[suggestion]
         hint = f"; did you mean {suggestion!r}?" if suggestion else ""
         return f"unknown {self.kind} {name!r}{hint} (choose from: {', '.join(self.names())})"
+
+    def build(self, identifier: Any, base: type) -> Any:
+        """An instance from an object of ``base`` (returned as is), a name, or a mapping
+        ``{"name": ..., **arguments}`` (Keras's ``get(identifier)``)."""
+        if isinstance(identifier, base):
+            return identifier
+        arguments: dict[str, Any] = {}
+        name = identifier
+        if isinstance(identifier, dict):
+            arguments = dict(identifier)
+            name = arguments.pop("name", None)
+            if name is None:
+                raise ConfigError(f"a {self.kind} given as a mapping needs a 'name'. Received: {identifier!r}")
+        if not isinstance(name, str):
+            raise ConfigError(f"Could not interpret {self.kind} identifier: {identifier!r}")
+        try:
+            return self[name](**arguments)
+        except TypeError as error:
+            raise ConfigError(f"bad arguments for {self.kind} {name!r}: {error}") from None
 
     def __getitem__(self, name: str) -> Any:
         return self._entries[self.canonical(name)]

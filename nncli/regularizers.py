@@ -86,15 +86,4 @@ class L1L2(Regularizer):
 
 def get(identifier: str | dict | Regularizer | None) -> Regularizer | None:
     """A regularizer from a name, ``{"name": "l2", "l2": 1e-4}``, an object, or None."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, dict):
-        args = dict(identifier)
-        name = args.pop("name", None)
-        if name is None:
-            raise ConfigError(f"a regularizer given as a mapping needs a 'name'. Received: {identifier!r}")
-        try:
-            return REGULARIZERS[name](**args)
-        except TypeError as error:
-            raise ConfigError(f"bad arguments for regularizer {name!r}: {error}") from None
-    return REGULARIZERS[identifier]()
+    return None if identifier is None else REGULARIZERS.build(identifier, Regularizer)
