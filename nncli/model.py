@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
@@ -55,6 +56,54 @@ def _readable_bytes(n_bytes: float) -> str:
             return f"{n_bytes:.2f} {unit}"
         n_bytes /= 1024
     return f"{n_bytes:.2f} GB"
+
+
+@dataclass
+class _EpochPlan:
+    """What every epoch of one ``fit`` reuses: the data, the buffers gathered into in each
+    epoch's order, and which optional work (penalties, dropout, batch hooks) applies."""
+
+    x: np.ndarray
+    n_samples: int
+    batch_size: int
+    n_batches: int
+    shuffle: bool
+    fused: bool
+    outputs: np.ndarray  # the last layer writes each batch's predictions straight in here
+    epoch_targets: np.ndarray
+    epoch_fused: np.ndarray  # what the fused output gradient consumes (one-hot for sparse labels)
+    epoch_weights: np.ndarray | None
+    gathers: list[tuple[np.ndarray, np.ndarray]]  # (source, epoch-ordered copy) pairs
+    batch_x: np.ndarray
+    grad_output: np.ndarray
+    penalized: bool
+    random_layers: list
+    batch_hooks: list
+
+    @classmethod
+    def make(cls, model: "Sequential", x, targets, weights, batch_size, shuffle, callback_list) -> "_EpochPlan":
+        n_samples, units = len(x), model.output_dim
+        fused = model._fused_output()
+        fused_targets = model.loss.fused_targets(targets, units, model.dtype) if fused else targets
+        epoch_targets = np.empty_like(targets)
+        epoch_fused = epoch_targets if fused_targets is targets else np.empty_like(fused_targets)
+        epoch_weights = None if weights is None else np.empty_like(weights)
+        gathers = [(targets, epoch_targets)]
+        if weights is not None:
+            gathers.append((weights, epoch_weights))
+        if epoch_fused is not epoch_targets:
+            gathers.append((fused_targets, epoch_fused))
+        rows = min(batch_size, n_samples)
+        return cls(
+            x=x, n_samples=n_samples, batch_size=batch_size, n_batches=-(-n_samples // batch_size),
+            shuffle=shuffle, fused=fused, outputs=np.empty((n_samples, units), dtype=model.dtype),
+            epoch_targets=epoch_targets, epoch_fused=epoch_fused, epoch_weights=epoch_weights, gathers=gathers,
+            batch_x=np.empty((rows, x.shape[1]), dtype=model.dtype),
+            grad_output=np.empty((rows, units), dtype=model.dtype),
+            penalized=any(layer.has_penalty() for layer in model.layers),
+            random_layers=[layer for layer in model.layers if layer.uses_rng],
+            batch_hooks=[c for c in callback_list if callbacks_module.overrides_batch_hook(c)],
+        )
 
 
 class Sequential:
@@ -367,27 +416,11 @@ class Sequential:
         callback_list = [callbacks_module.get(c) for c in callbacks] + [history]
         for callback in callback_list:
             callback.set_model(self)
-        batch_hooks = [c for c in callback_list if callbacks_module.overrides_batch_hook(c)]
         self.history = history
         self.stop_training = False
-        n_samples = len(x)
-        units = self.output_dim
-        fused = self._fused_output()
-        epoch_outputs = np.empty((n_samples, units), dtype=self.dtype)
-        epoch_targets = np.empty_like(targets)
-        # What the fused output gradient consumes (one-hot rows for sparse labels), gathered
-        # in the epoch's order alongside the targets.
-        fused_targets = self.loss.fused_targets(targets, units, self.dtype) if fused else targets
-        epoch_fused = epoch_targets if fused_targets is targets else np.empty_like(fused_targets)
-        epoch_weights = None if weights is None else np.empty_like(weights)
-        batch_x = np.empty((min(batch_size, n_samples), x.shape[1]), dtype=self.dtype)
-        grad_output = np.empty((min(batch_size, n_samples), units), dtype=self.dtype)
-        penalized = any(layer.has_penalty() for layer in self.layers)
-        random_layers = [layer for layer in self.layers if layer.uses_rng]
-        n_batches = -(-n_samples // batch_size)
-        self.train_info = {"n_samples": n_samples, "batch_size": batch_size, "n_batches": n_batches}
+        plan = _EpochPlan.make(self, x, targets, weights, batch_size, shuffle, callback_list)
+        self.train_info = {"n_samples": plan.n_samples, "batch_size": batch_size, "n_batches": plan.n_batches}
         self.train_plan_epochs = epochs
-
         for callback in callback_list:
             callback.on_train_begin()
         # Overflow is reported once, as TrainingDivergedError, not as a stream of NumPy warnings.
@@ -396,47 +429,7 @@ class Sequential:
                 for callback in callback_list:
                     callback.on_epoch_begin(epoch)
                 started = time.perf_counter()
-                order = np.random.default_rng([self.seed, _SHUFFLE_STREAM, epoch]).permutation(n_samples) if shuffle else None
-                if random_layers:
-                    dropout_rng = np.random.default_rng([self.seed, _DROPOUT_STREAM, epoch])
-                    for layer in random_layers:
-                        layer.set_rng(dropout_rng)
-                gathers = [(targets, epoch_targets), (weights, epoch_weights)]
-                if epoch_fused is not epoch_targets:
-                    gathers.append((fused_targets, epoch_fused))
-                for source, target in gathers:
-                    if source is None:
-                        continue
-                    if order is None:
-                        target[...] = source
-                    else:
-                        np.take(source, order, axis=0, out=target)
-                penalty_sum = 0.0
-                self._epoch_logs = {"outputs": epoch_outputs, "targets": epoch_targets, "weights": epoch_weights, "done": 0}
-                for batch in range(n_batches):
-                    start = batch * batch_size
-                    stop = min(start + batch_size, n_samples)
-                    rows = stop - start
-                    if order is None:
-                        xb = x[start:stop]
-                    else:
-                        xb = batch_x[:rows]
-                        np.take(x, order[start:stop], axis=0, out=xb)
-                    if penalized:
-                        penalty_sum += self._penalty() * rows
-                    self._train_step(xb, (epoch_fused if fused else epoch_targets)[start:stop],
-                                     None if epoch_weights is None else epoch_weights[start:stop],
-                                     epoch_outputs[start:stop], grad_output[:rows], fused)
-                    if self.interrupt is not None and self.interrupt.is_set():
-                        self._epoch_logs = None
-                        raise TrainingInterrupted(f"training interrupted during epoch {epoch + 1}, after batch {batch + 1}")
-                    if batch_hooks:
-                        self._epoch_logs["done"] = stop
-                        for callback in batch_hooks:
-                            callback.on_train_batch_end(batch)
-                self._epoch_logs["done"] = n_samples
-                logs = self._epoch_results(epoch_targets, epoch_outputs, epoch_weights, penalty_sum / n_samples,
-                                           epoch=epoch, batch_size=batch_size)
+                logs = self._train_epoch(epoch, plan)
                 if val_x is not None:
                     val_logs = self._evaluate_arrays(val_x, val_targets, val_weights)
                     logs.update({f"val_{key}": value for key, value in val_logs.items()})
@@ -449,6 +442,47 @@ class Sequential:
         for callback in callback_list:
             callback.on_train_end()
         return history
+
+    def _train_epoch(self, epoch: int, plan: "_EpochPlan") -> dict[str, float]:
+        """One pass over the training data in this epoch's order; the epoch's loss and metrics."""
+        n_samples, batch_size = plan.n_samples, plan.batch_size
+        order = np.random.default_rng([self.seed, _SHUFFLE_STREAM, epoch]).permutation(n_samples) if plan.shuffle else None
+        if plan.random_layers:
+            dropout_rng = np.random.default_rng([self.seed, _DROPOUT_STREAM, epoch])
+            for layer in plan.random_layers:
+                layer.set_rng(dropout_rng)
+        for source, target in plan.gathers:
+            if order is None:
+                target[...] = source
+            else:
+                np.take(source, order, axis=0, out=target)
+        x, outputs, weights, grad_output = plan.x, plan.outputs, plan.epoch_weights, plan.grad_output
+        step_targets = plan.epoch_fused if plan.fused else plan.epoch_targets
+        penalty_sum = 0.0
+        self._epoch_logs = {"outputs": outputs, "targets": plan.epoch_targets, "weights": weights, "done": 0}
+        for batch in range(plan.n_batches):
+            start = batch * batch_size
+            stop = min(start + batch_size, n_samples)
+            rows = stop - start
+            if order is None:
+                xb = x[start:stop]
+            else:
+                xb = plan.batch_x[:rows]
+                np.take(x, order[start:stop], axis=0, out=xb)
+            if plan.penalized:
+                penalty_sum += self._penalty() * rows
+            self._train_step(xb, step_targets[start:stop], None if weights is None else weights[start:stop],
+                             outputs[start:stop], grad_output[:rows], plan.fused)
+            if self.interrupt is not None and self.interrupt.is_set():
+                self._epoch_logs = None
+                raise TrainingInterrupted(f"training interrupted during epoch {epoch + 1}, after batch {batch + 1}")
+            if plan.batch_hooks:
+                self._epoch_logs["done"] = stop
+                for callback in plan.batch_hooks:
+                    callback.on_train_batch_end(batch)
+        self._epoch_logs["done"] = n_samples
+        return self._epoch_results(plan.epoch_targets, outputs, weights, penalty_sum / n_samples,
+                                   epoch=epoch, batch_size=batch_size)
 
     def _fused_output(self) -> bool:
         """True when the last activation and the loss combine into ``(p - y) / n``."""
