@@ -125,9 +125,10 @@ def summary(
     if input_dim is None:
         from nncli.errors import ConfigError
 
+        key = "input_dim" if loaded.kind == "architecture" else "model.input_dim"
         raise ConfigError(
-            f"{target}: rule 1: the first layer needs the size of your input: set model.input_dim "
-            f"(or give the config a data section to take it from)"
+            f"{target}: rule 1: the first layer needs the size of your input: set {key} "
+            f"(or summarize a full config whose data section gives it)"
         )
     model = Sequential.from_config({**model_config, "input_dim": input_dim}, seed=0,
                                    dtype=loaded.dtype() if hasattr(loaded, "dtype") else "float32")

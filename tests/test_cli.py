@@ -125,7 +125,7 @@ def test_summary_without_input_size_fails_with_rule_1(tmp_path):
     path = write_config(tmp_path, "layers:\n  - {type: Dense, units: 3, activation: softmax}\n", "arch.yaml")
     result = invoke(["summary", path])
     assert result.exit_code == 2
-    assert "rule 1" in result.stderr and "set model.input_dim" in result.stderr
+    assert "rule 1" in result.stderr and "set input_dim" in result.stderr  # the key of an architecture file
     assert result.stdout == ""
     assert "Traceback" not in result.output
 

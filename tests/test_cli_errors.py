@@ -104,7 +104,7 @@ CLI_CASES: list[tuple[str, list, list[str]]] = [
     ("resume_not_a_run", ["train", "--resume", "TMP"], ["not a run directory"]),
     ("summary_missing_file", ["summary", "TMP/nope.yaml"], ["file not found"]),
     ("summary_not_a_run", ["summary", "TMP"], ["not a run directory"]),
-    ("summary_rule_1", ["summary", _architecture_without_input_dim], ["rule 1", "set model.input_dim"]),
+    ("summary_rule_1", ["summary", _architecture_without_input_dim], ["rule 1", "set input_dim"]),
     ("split_unknown", ["evaluate", "RUN", "--split", "nope"], ["--split", "'nope'"]),
     ("split_val_without_validation", ["evaluate", "RUN", "--split", "val"], ["no validation split"]),
     ("evaluate_not_a_run", ["evaluate", "TMP"], ["not a run directory"]),
