@@ -132,9 +132,8 @@ class LeakyReLU(Activation):
     negative_slope = 0.2
 
     def forward(self, z, out=None):
-        return np.where(z > 0, z, self.negative_slope * z) if out is None else _into(
-            np.where(z > 0, z, self.negative_slope * z), out
-        )
+        values = np.where(z > 0, z, self.negative_slope * z)
+        return values if out is None else _into(values, out)
 
     def backward(self, z, a, grad_a):
         return grad_a * np.where(z > 0, 1.0, self.negative_slope)
