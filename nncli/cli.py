@@ -107,7 +107,7 @@ def summary(
       nncli summary configs/lfw.yaml
     """
     from nncli import config as config_module
-    from nncli.model import Sequential
+    from nncli.engine.model import Sequential
 
     if target.is_dir():
         from nncli.runs import RunDir
@@ -146,7 +146,7 @@ def _print_summary(model: Any) -> None:
 
     import numpy as np
 
-    from nncli.model import _readable_bytes
+    from nncli.engine.model import _readable_bytes
 
     table = Table(title=f'Model: "{model.name}"', box=box.HEAVY_HEAD, show_lines=True, title_justify="left")
     table.add_column("Layer (type)")

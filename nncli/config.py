@@ -31,11 +31,11 @@ from typing import Annotated, Any, Literal, NamedTuple
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, field_validator
 
-from nncli import callbacks as callbacks_module
-from nncli import layers as layers_module
-from nncli import losses as losses_module
-from nncli import metrics as metrics_module
-from nncli import optimizers as optimizers_module
+from nncli.engine import callbacks as callbacks_module
+from nncli.engine import layers as layers_module
+from nncli.engine import losses as losses_module
+from nncli.engine import metrics as metrics_module
+from nncli.engine import optimizers as optimizers_module
 from nncli.errors import ConfigError, UnknownNameError
 from nncli.registry import Registry, closest
 

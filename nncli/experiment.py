@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from nncli import __version__
-from nncli import callbacks as callbacks_module
-from nncli import losses as losses_module
-from nncli import optimizers as optimizers_module
+from nncli.engine import callbacks as callbacks_module
+from nncli.engine import losses as losses_module
+from nncli.engine import optimizers as optimizers_module
 from nncli import runs
 from nncli.errors import (
     ConfigError,
@@ -36,7 +36,7 @@ from nncli.errors import (
     TrainingInterrupted,
     UsageError,
 )
-from nncli.model import Sequential, validation_split_index
+from nncli.engine.model import Sequential, validation_split_index
 
 MODEL_FORMAT = 1
 

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from nncli.callbacks import Callback
+from nncli.engine.callbacks import Callback
 
 
 def format_logs(logs: dict[str, float]) -> str:

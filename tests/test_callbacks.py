@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from nncli import Sequential, layers
-from nncli.callbacks import Callback, EarlyStopping, History, LearningRateScheduler, ReduceLROnPlateau, monitor_mode
+from nncli.engine.callbacks import Callback, EarlyStopping, History, LearningRateScheduler, ReduceLROnPlateau, monitor_mode
 from nncli.errors import ConfigError, UnknownNameError
-from nncli.optimizers import SGD, Adam
+from nncli.engine.optimizers import SGD, Adam
 
 
 # -- a stand-in model for calling hooks directly ----------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from nncli import activations, layers, losses, regularizers
-from nncli.model import Sequential
+from nncli.engine.model import Sequential
 
 MAX_RELATIVE_ERROR = 1e-6
 STEP = 1e-6

@@ -30,7 +30,7 @@ UPDATE_RTOL = 1e-9
 
 def _module(name: str) -> ModuleType:
     """Import an engine module inside a test, so a missing module fails only its own tests."""
-    return importlib.import_module(f"nncli.{name}")
+    return importlib.import_module(f"nncli.engine.{name}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def test_optimizer_get_from_a_config_mapping():
 
 def test_optimizer_get_unknown_name_suggests_the_closest():
     optimizers = _module("optimizers")
-    errors = _module("errors")
+    errors = importlib.import_module("nncli.errors")
     with pytest.raises(errors.UnknownNameError, match="did you mean 'adam'"):
         optimizers.get("adma")
 
@@ -590,7 +590,7 @@ def test_loss_names_give_keras_default_objects(name, class_name):
     ],
 )
 def test_unknown_names_suggest_the_closest(module_name, typo, suggestion):
-    errors = _module("errors")
+    errors = importlib.import_module("nncli.errors")
     with pytest.raises(errors.UnknownNameError, match=f"did you mean '{suggestion}'"):
         _module(module_name).get(typo)
 

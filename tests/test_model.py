@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from nncli import Sequential, activations, initializers, layers, losses
 from nncli.errors import ConfigError, DataError, NncliError, ShapeError, UnknownNameError
-from nncli.optimizers import SGD, Adam
+from nncli.engine.optimizers import SGD, Adam
 
 # -- the lecture's hand-made network ----------------------------------------------------------
 LECTURE_X = np.array([[1.0, -3.1, -7.2, 2.1]])
@@ -347,8 +347,8 @@ def test_readme_example_runs_as_written(capsys):
     X_test, y_test, X_new = X[:50], y[:50], X[:7]
 
     from nncli import Sequential, layers  # noqa: F811  (exactly the README's imports)
-    from nncli.callbacks import EarlyStopping
-    from nncli.optimizers import SGD, Adam  # noqa: F401, F811
+    from nncli.engine.callbacks import EarlyStopping
+    from nncli.engine.optimizers import SGD, Adam  # noqa: F401, F811
 
     model = Sequential(seed=0)
     model.add(layers.Dense(10, activation="relu", input_dim=4))

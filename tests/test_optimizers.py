@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nncli import optimizers
-from nncli.optimizers import OPTIMIZERS
+from nncli.engine.optimizers import OPTIMIZERS
 
 VARIANTS = [{}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True}, {"amsgrad": True}, {"centered": True}]
 

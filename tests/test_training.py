@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from nncli import Sequential, layers, optimizers
 from nncli.errors import ConfigError, DataError, ShapeError, TrainingDivergedError
-from nncli.model import validation_split_index
-from nncli.optimizers import SGD, Adam
+from nncli.engine.model import validation_split_index
+from nncli.engine.optimizers import SGD, Adam
 
 
 # -- data -------------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from nncli import activations as activations_module
-from nncli import initializers as initializers_module
-from nncli import regularizers as regularizers_module
+from nncli.engine import activations as activations_module
+from nncli.engine import initializers as initializers_module
+from nncli.engine import regularizers as regularizers_module
 from nncli.errors import ConfigError
 from nncli.registry import Registry
 

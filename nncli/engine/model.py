@@ -22,11 +22,11 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from nncli import callbacks as callbacks_module
-from nncli import layers as layers_module
-from nncli import losses as losses_module
-from nncli import metrics as metrics_module
-from nncli import optimizers as optimizers_module
+from nncli.engine import callbacks as callbacks_module
+from nncli.engine import layers as layers_module
+from nncli.engine import losses as losses_module
+from nncli.engine import metrics as metrics_module
+from nncli.engine import optimizers as optimizers_module
 from nncli.errors import ConfigError, DataError, ShapeError, TrainingDivergedError, TrainingInterrupted, UsageError
 
 _INIT_STREAM, _SHUFFLE_STREAM, _DROPOUT_STREAM = 1, 2, 3
