@@ -141,25 +141,9 @@ def summary(
 
 
 def _print_summary(model: Any) -> None:
-    from rich import box
-    from rich.table import Table
+    from nncli.engine import summary as summary_module
 
-    import numpy as np
-
-    from nncli.engine.model import _readable_bytes
-
-    table = Table(title=f'Model: "{model.name}"', box=box.HEAVY_HEAD, show_lines=True, title_justify="left")
-    table.add_column("Layer (type)")
-    table.add_column("Output Shape")
-    table.add_column("Param #", justify="right")
-    for name, shape, params in model.summary_rows():
-        table.add_row(name, shape, f"{params:,}")
-    console = _stdout()
-    console.print(table)
-    itemsize = np.dtype(model.dtype).itemsize
-    totals = model.param_totals()
-    for label, key in (("Total", "total"), ("Trainable", "trainable"), ("Non-trainable", "non_trainable")):
-        console.print(f" {label} params: {totals[key]:,} ({_readable_bytes(totals[key] * itemsize)})")
+    summary_module.render(model, _stdout())
 
 
 # -- train ------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ class SourceParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Source:
     """One entry of ``SOURCES``.
 
@@ -1083,8 +1083,9 @@ def _check_test_size(test_size: float | int, n_samples: int) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Scaler:
+    name = ""
     """A feature scaler: ``fit(X) -> state arrays`` and ``transform(X, state) -> X scaled``."""
 
     fit: Callable[[np.ndarray], dict[str, np.ndarray]]

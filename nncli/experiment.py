@@ -36,6 +36,7 @@ from nncli.errors import (
     TrainingInterrupted,
     UsageError,
 )
+from nncli.engine import summary
 from nncli.engine.model import Sequential, validation_split_index
 
 MODEL_FORMAT = 1
@@ -340,7 +341,7 @@ def train(config: dict[str, Any], *, base_dir: Path | None, runs_dir: Path, name
     if on_run_dir is not None:
         on_run_dir(run.path)
     runs.write_yaml(run.config, resolved)
-    runs.atomic_write_text(run.summary, model.summary_text() + "\n")
+    runs.atomic_write_text(run.summary, summary.text(model) + "\n")
     return _fit_and_record(resolved, run, model, prepared, callbacks or [], interrupt, checkpoint=None)
 
 
@@ -391,7 +392,6 @@ def _fit_and_record(config, run, model, prepared, extra_callbacks, interrupt, ch
         for index, callback in enumerate(stateful):
             callback.set_model(model)
             callback.set_state(_unpack_state(f"cb{index}_", checkpoint))
-        model._resuming = True
         initial_epoch = int(checkpoint["epoch"])
         history_rows = _history_rows(checkpoint, columns)
         previous = run.read_metrics() or {}
@@ -419,8 +419,6 @@ def _fit_and_record(config, run, model, prepared, extra_callbacks, interrupt, ch
         _finish_metrics(metrics, run, recorder, "failed", str(error) or type(error).__name__,
                         previous_wall + time.perf_counter() - started)
         raise
-    finally:
-        model._resuming = False
     elapsed = time.perf_counter() - started
     epochs_run = len(recorder.rows) - initial_epoch
     n_train = validation_split_index(len(prepared.X_train), validation_split) if validation_split else len(prepared.X_train)
@@ -581,8 +579,7 @@ def predict_run(run_path: Path, inputs: Path | str, stream: Any = None) -> dict[
     outputs = loaded.model.predict(preprocessor.transform_X(X_raw)).astype(np.float64)
     result: dict[str, Any] = {"task": preprocessor.task, "outputs": outputs}
     if preprocessor.task == "classification":
-        if getattr(loaded.model.loss, "from_logits", False):
-            outputs = loaded.model._as_probabilities(outputs)
+        outputs = loaded.model.loss.probabilities(outputs)
         probabilities = np.hstack([1.0 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
         indices = probabilities.argmax(axis=1)
         result["probabilities"] = probabilities

@@ -39,8 +39,7 @@ def draw_run(run_path: Path, *, what: set[str] | None = None, out_dir: Path | No
     X, y_raw = experiment.split_arrays(prepared, config, split)
     outputs = model.predict(X).astype(np.float64)
     if prepared.task == "classification":
-        if getattr(model.loss, "from_logits", False):
-            outputs = model._as_probabilities(outputs)
+        outputs = model.loss.probabilities(outputs)
         y_true = np.asarray(preprocessor.encode_y(y_raw)).reshape(-1)
     else:
         y_true = preprocessor.encode_y(y_raw)
@@ -51,8 +50,7 @@ def draw_run(run_path: Path, *, what: set[str] | None = None, out_dir: Path | No
     )
     if prepared.X_train_raw is not None and prepared.X_train_raw.shape[1] == 2 and prepared.task == "classification":
         def predict_fn(points: np.ndarray) -> np.ndarray:
-            scores = model.predict(preprocessor.transform_X(points)).astype(np.float64)
-            return model._as_probabilities(scores) if getattr(model.loss, "from_logits", False) else scores
+            return model.predict_proba(preprocessor.transform_X(points))
 
         cut = len(experiment.split_arrays(prepared, config, "train")[0])
         arguments.update(

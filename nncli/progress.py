@@ -30,14 +30,11 @@ class PlainProgress(Callback):
         self.stream = stream or sys.stderr
         self._started = 0.0
 
-    def on_train_begin(self, logs=None):
-        self.epochs = self.model.train_plan_epochs if hasattr(self.model, "train_plan_epochs") else None
-
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        total = getattr(self.model, "train_plan_epochs", None) or "?"
+        total = self.params.get("epochs", "?")
         seconds = time.perf_counter() - self._started
         duration = f"{seconds * 1000:.1f}ms" if seconds < 1 else f"{seconds:.2f}s"
         self.stream.write(f"epoch {epoch + 1}/{total} {format_logs(logs or {})} time={duration}\n")
@@ -73,8 +70,8 @@ class RichProgress(Callback):
         self._task = None
 
     def on_epoch_begin(self, epoch, logs=None):
-        total = getattr(self.model, "train_plan_epochs", None) or "?"
-        n_batches = self.model.train_info["n_batches"]
+        total = self.params.get("epochs", "?")
+        n_batches = self.params["steps"]
         self._task = self._progress.add_task("", total=n_batches, epoch=f"{epoch + 1}/{total}", logs="")
         self._progress.refresh()
 
@@ -87,7 +84,7 @@ class RichProgress(Callback):
         self._progress.refresh()
 
     def on_epoch_end(self, epoch, logs=None):
-        self._progress.update(self._task, completed=self.model.train_info["n_batches"], logs=format_logs(logs or {}))
+        self._progress.update(self._task, completed=self.params["steps"], logs=format_logs(logs or {}))
         self._progress.refresh()
 
     def on_train_end(self, logs=None):

@@ -30,10 +30,15 @@ class Registry:
     ----------
     kind : str
         What the entries are, for messages ("activation", "loss", ...).
+    name_attribute : str
+        The attribute through which an entry knows its own registry name (``name``; layers
+        use ``type_name``, as their ``name`` is the instance's). ``register`` sets it, so the
+        name is written once, in the ``register`` call.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, name_attribute: str = "name") -> None:
         self.kind = kind
+        self.name_attribute = name_attribute
         self._entries: dict[str, Any] = {}
         self._aliases: dict[str, str] = {}
 
@@ -47,11 +52,21 @@ class Registry:
         return add
 
     def add(self, name: str, obj: Any, *aliases: str) -> None:
-        if name in self._entries or name in self._aliases:
-            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        """Add ``obj`` under ``name`` (and ``aliases``) and set its name attribute to ``name``."""
+        for key in (name, *aliases):
+            if key in self._entries or key in self._aliases:
+                raise ValueError(f"{self.kind} {key!r} is registered twice")
+        setattr(obj, self.name_attribute, name)
         self._entries[name] = obj
         for alias in aliases:
             self._aliases[alias] = name
+
+    def remove(self, name: str) -> None:
+        """Take an entry and its aliases out again (for tests that register a throwaway entry)."""
+        canonical = self.canonical(name)
+        del self._entries[canonical]
+        for alias in [a for a, target in self._aliases.items() if target == canonical]:
+            del self._aliases[alias]
 
     def names(self) -> list[str]:
         """Canonical names, in registration order."""

@@ -6,8 +6,11 @@ logs)`` (``logs`` holds ``loss``, the metrics and their ``val_`` versions), and
 so the hot loop pays nothing for the others; such callbacks should throttle their own work.
 Setting ``model.stop_training = True`` ends training after the current epoch.
 
+Before training, ``set_params`` hands every callback what Keras hands it: ``epochs``,
+``initial_epoch``, ``steps`` (batches per epoch), ``samples``, ``batch_size``, ``verbose`` and
+``metrics`` (the names each epoch's logs will hold).
 Callbacks that carry state across epochs implement ``get_state``/``set_state`` so a resumed run
-continues exactly.
+continues exactly: a fit that starts at ``initial_epoch > 0`` keeps that state.
 """
 
 from __future__ import annotations
@@ -17,29 +20,43 @@ from typing import Any, Callable
 
 import numpy as np
 
-from nncli.errors import ConfigError
+from nncli.engine import metrics as metrics_module
+from nncli.errors import ConfigError, UnknownNameError
 from nncli.registry import Registry
 
+#: The callbacks a config can switch on, by their YAML key (``training.early_stopping``).
 CALLBACKS = Registry("callback")
 
-_MAXIMISED = ("acc", "accuracy", "auc", "precision", "recall", "f1", "r2")
 
-
-def monitor_mode(monitor: str, mode: str = "auto") -> str:
-    """"min" or "max" for a monitored quantity ("auto": max for accuracy-like names)."""
+def monitor_mode(monitor: str, mode: str = "auto", compiled: list | None = None) -> str:
+    """"min" or "max" for a monitored quantity: ``mode`` itself, or with "auto" the
+    direction of the metric it names (Keras 3's ``_set_monitor_op``)."""
     if mode not in ("auto", "min", "max"):
         raise ConfigError(f"mode must be 'auto', 'min' or 'max'. Received: mode={mode!r}")
     if mode != "auto":
         return mode
-    base = monitor[4:] if monitor.startswith("val_") else monitor
-    return "max" if base in _MAXIMISED or base.endswith(_MAXIMISED) else "min"
+    try:
+        return metrics_module.direction(monitor, compiled or ())
+    except UnknownNameError as error:
+        raise ConfigError(f"monitor={monitor!r}: {error}") from None
 
 
 class Callback:
     model: Any = None
+    params: dict[str, Any] = {}
 
     def set_model(self, model: Any) -> None:
         self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        """What training will do: epochs, initial_epoch, steps, samples, batch_size, verbose,
+        and ``metrics``, the names of the quantities each epoch logs."""
+        self.params = dict(params)
+
+    @property
+    def continuing(self) -> bool:
+        """True when this fit continues an earlier one (``initial_epoch > 0``): keep the state."""
+        return int(self.params.get("initial_epoch", 0)) > 0
 
     def on_train_begin(self, logs: dict | None = None) -> None: ...
 
@@ -75,10 +92,25 @@ class History(Callback):
 
 
 class _Monitor(Callback):
+    """A callback that watches one logged quantity and knows which way is better."""
+
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
         self.monitor = monitor
-        self.mode = monitor_mode(monitor, mode)
+        self.mode_setting = mode
+        try:
+            self.mode: str | None = monitor_mode(monitor, mode)
+        except ConfigError:
+            if mode not in ("auto", "min", "max"):
+                raise
+            self.mode = None  # a custom metric: its direction is known once the model is compiled
         self.min_delta = abs(float(min_delta))
+
+    def _resolve_mode(self) -> None:
+        reported = self.params.get("metrics")
+        if reported:
+            self._check_monitor(dict.fromkeys(reported))
+        if self.mode is None:
+            self.mode = monitor_mode(self.monitor, self.mode_setting, getattr(self.model, "compiled_metrics", None))
 
     def _value(self, logs: dict | None) -> float | None:
         logs = logs or {}
@@ -143,9 +175,9 @@ class EarlyStopping(_Monitor):
         self.best_weights: list[np.ndarray] | None = None
 
     def on_train_begin(self, logs=None):
-        if self.model is None or getattr(self.model, "_resuming", False):
-            return
-        self._reset()
+        self._resolve_mode()
+        if not self.continuing:
+            self._reset()
 
     def on_epoch_end(self, epoch, logs=None):
         self._check_monitor(logs)
@@ -218,9 +250,9 @@ class ReduceLROnPlateau(_Monitor):
         self.best = self._worst()
 
     def on_train_begin(self, logs=None):
-        if getattr(self.model, "_resuming", False):
-            return
-        self.wait, self.cooldown_counter, self.best = 0, 0, self._worst()
+        self._resolve_mode()
+        if not self.continuing:
+            self.wait, self.cooldown_counter, self.best = 0, 0, self._worst()
 
     def on_epoch_end(self, epoch, logs=None):
         self._check_monitor(logs)

@@ -11,6 +11,7 @@ few vector operations. Training buffers are allocated once per batch size and re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -21,10 +22,10 @@ from nncli.engine import regularizers as regularizers_module
 from nncli.errors import ConfigError
 from nncli.registry import Registry
 
-LAYERS = Registry("layer")
+LAYERS = Registry("layer", name_attribute="type_name")
 
 
-def _positive_int(name: str, value: Any) -> int:
+def positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ConfigError(f"{name} must be a positive integer. Received: {name}={value!r}")
     return int(value)
@@ -42,9 +43,9 @@ def _input_dim_from(input_dim: Any, input_shape: Any) -> int | None:
                 f"dense networks take flat inputs: input_shape must have one dimension, like (713,). "
                 f"Received: input_shape={input_shape!r} (flatten images first)"
             )
-        return _positive_int("input_shape[0]", shape[0])
+        return positive_int("input_shape[0]", shape[0])
     if input_dim is not None:
-        return _positive_int("input_dim", input_dim)
+        return positive_int("input_dim", input_dim)
     return None
 
 
@@ -59,8 +60,7 @@ class Layer:
         Their gradients, filled by ``backward``.
     """
 
-    type_name = "Layer"
-    default_name = "layer"
+    type_name = "Layer"  # set to the registry name by LAYERS.register
     #: True for layers that draw random numbers in training (they get ``set_rng`` each epoch).
     uses_rng = False
 
@@ -73,6 +73,12 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.dtype = np.float32
         self._buffers: dict[tuple[str, int, int], np.ndarray] = {}
+
+    @property
+    def default_name(self) -> str:
+        """The name Keras gives an unnamed layer of this type: ``BatchNormalization`` →
+        ``batch_normalization`` (then ``_1``, ``_2``, ... in a model)."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.type_name).lower()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def build(self, input_dim: int, rng: np.random.Generator, dtype=np.float32) -> None:
@@ -102,7 +108,12 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = True, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True,
+                 grad_is_preactivation: bool = False) -> np.ndarray | None:
+        """Fill ``grads`` from the gradient of the layer's output and return the gradient of its
+        input (None when ``need_input_grad`` is false: the first layer's is never used).
+        ``grad_is_preactivation`` says the gradient is already taken before the activation (the
+        fused sigmoid/softmax + cross-entropy gradient of the last layer)."""
         raise NotImplementedError
 
     def infer(self, x: np.ndarray) -> np.ndarray:
@@ -177,8 +188,6 @@ class Dense(Layer):
         Size of the input, for the first layer: ``input_dim=713`` or ``input_shape=(713,)``.
     """
 
-    type_name = "Dense"
-    default_name = "dense"
 
     def __init__(
         self,
@@ -194,7 +203,7 @@ class Dense(Layer):
         name: str | None = None,
     ) -> None:
         super().__init__(name=name, input_dim=input_dim, input_shape=input_shape)
-        self.units = _positive_int("units", units)
+        self.units = positive_int("units", units)
         self.activation = activations_module.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers_module.get(kernel_initializer)
@@ -286,8 +295,6 @@ class Dropout(Layer):
     """Inverted dropout: in training, zero each input with probability ``rate`` and scale the
     rest by ``1 / (1 - rate)``; at prediction time, the identity."""
 
-    type_name = "Dropout"
-    default_name = "dropout"
     uses_rng = True
 
     def __init__(self, rate: float, name: str | None = None, input_dim: int | None = None, input_shape: Any = None) -> None:
@@ -335,8 +342,6 @@ class BatchNormalization(Layer):
     ``moving = moving * momentum + batch_statistic * (1 - momentum)``.
     """
 
-    type_name = "BatchNormalization"
-    default_name = "batch_normalization"
 
     def __init__(
         self,

@@ -19,12 +19,24 @@ from typing import Any
 
 import numpy as np
 
+from nncli.engine.activations import sigmoid, softmax
 from nncli.errors import ConfigError
 from nncli.registry import Registry
 
 LOSSES = Registry("loss")
 
 EPSILON = 1e-7
+
+#: The target encodings a loss may expect, by task (``Loss.target_kind`` is one of them).
+TARGET_KINDS = {"classification": ("binary", "categorical", "sparse"), "regression": ("regression",)}
+
+
+def one_hot(labels: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
+    """Class indices (n_samples,) → one-hot rows (n_samples, n_classes): nncli's one one-hot."""
+    labels = np.asarray(labels).reshape(-1).astype(np.intp)
+    encoded = np.zeros((len(labels), n_classes), dtype=dtype)
+    encoded[np.arange(len(labels)), labels] = 1.0
+    return encoded
 
 
 def _weights(sample_weight, n_samples: int, dtype) -> np.ndarray | None:
@@ -42,6 +54,18 @@ class Loss:
     target_kind = "regression"
     #: The output activation whose gradient this loss can fuse with ("sigmoid"/"softmax").
     fused_activation: str | None = None
+
+    @property
+    def task(self) -> str:
+        """"classification" or "regression": what the targets this loss expects describe."""
+        return next(task for task, kinds in TARGET_KINDS.items() if self.target_kind in kinds)
+
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """Model outputs as probabilities: the output activation applied when the loss works
+        on logits (``from_logits``), else the outputs as they are."""
+        if not getattr(self, "from_logits", False) or self.fused_activation is None:
+            return outputs
+        return sigmoid(outputs) if self.fused_activation == "sigmoid" else softmax(outputs)
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> float:
         values = self.values(np.asarray(y_true), np.asarray(y_pred))
@@ -72,8 +96,6 @@ class Loss:
 
 @LOSSES.register("mse", "mean_squared_error", "MeanSquaredError")
 class MeanSquaredError(Loss):
-    name = "mse"
-
     def values(self, y_true, y_pred):
         return np.square(y_pred - y_true.reshape(y_pred.shape)).mean(axis=-1)
 
@@ -86,8 +108,6 @@ class MeanSquaredError(Loss):
 
 @LOSSES.register("mae", "mean_absolute_error", "MeanAbsoluteError")
 class MeanAbsoluteError(Loss):
-    name = "mae"
-
     def values(self, y_true, y_pred):
         return np.abs(y_pred - y_true.reshape(y_pred.shape)).mean(axis=-1)
 
@@ -101,8 +121,6 @@ class MeanAbsoluteError(Loss):
 @LOSSES.register("huber", "Huber")
 class Huber(Loss):
     """Quadratic for errors up to ``delta``, linear beyond (Keras default ``delta=1.0``)."""
-
-    name = "huber"
 
     def __init__(self, delta: float = 1.0) -> None:
         delta = float(delta)
@@ -129,21 +147,10 @@ def _log_sigmoid(z: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -z)
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    shifted = z - z.max(axis=-1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -88.0, 88.0)))
-
-
 @LOSSES.register("binary_crossentropy", "bce", "BinaryCrossentropy")
 class BinaryCrossentropy(Loss):
     """Cross-entropy of 0/1 targets, mean over the last axis (Keras semantics)."""
 
-    name = "binary_crossentropy"
     target_kind = "binary"
     fused_activation = "sigmoid"
 
@@ -168,7 +175,7 @@ class BinaryCrossentropy(Loss):
         n_samples, units = y_pred.shape
         y_true = self._smooth(y_true, y_pred.shape)
         if self.from_logits:
-            grad = (_sigmoid(y_pred) - y_true) / (n_samples * units)
+            grad = (sigmoid(y_pred) - y_true) / (n_samples * units)
         else:
             p = np.clip(y_pred, EPSILON, 1.0 - EPSILON)
             inside = (y_pred > EPSILON) & (y_pred < 1.0 - EPSILON)
@@ -197,7 +204,6 @@ def _check_smoothing(value: float) -> float:
 class CategoricalCrossentropy(Loss):
     """Cross-entropy of one-hot targets, summed over classes (Keras semantics)."""
 
-    name = "categorical_crossentropy"
     target_kind = "categorical"
     fused_activation = "softmax"
 
@@ -227,7 +233,7 @@ class CategoricalCrossentropy(Loss):
         n_samples = y_pred.shape[0]
         y_true = self._targets(y_true, y_pred)
         if self.from_logits:
-            grad = (_softmax(y_pred) * y_true.sum(axis=-1, keepdims=True) - y_true) / n_samples
+            grad = (softmax(y_pred) * y_true.sum(axis=-1, keepdims=True) - y_true) / n_samples
         else:
             row_sum = y_pred.sum(axis=-1, keepdims=True)
             p = y_pred / row_sum
@@ -252,19 +258,12 @@ class CategoricalCrossentropy(Loss):
 class SparseCategoricalCrossentropy(Loss):
     """Cross-entropy of integer class targets of shape ``(n_samples,)``."""
 
-    name = "sparse_categorical_crossentropy"
     target_kind = "sparse"
     fused_activation = "softmax"
 
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
         self._dense = CategoricalCrossentropy(from_logits=from_logits)
-
-    def _one_hot(self, y_true, y_pred):
-        labels = np.asarray(y_true).reshape(-1).astype(np.intp)
-        one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
-        one_hot[np.arange(len(labels)), labels] = 1.0
-        return one_hot
 
     def values(self, y_true, y_pred):
         # The categorical formula with one-hot targets keeps one term per row: pick it directly.
@@ -277,14 +276,11 @@ class SparseCategoricalCrossentropy(Loss):
         return -np.log(np.clip(picked, EPSILON, 1.0 - EPSILON))
 
     def gradient(self, y_true, y_pred, sample_weight=None):
-        return self._dense.gradient(self._one_hot(y_true, y_pred), y_pred, sample_weight)
+        return self._dense.gradient(one_hot(y_true, y_pred.shape[1], y_pred.dtype), y_pred, sample_weight)
 
     def fused_targets(self, y_true, n_outputs, dtype):
         # One-hot rows, so the per-batch gradient is one subtraction, not a fancy-indexed update.
-        labels = np.asarray(y_true).reshape(-1).astype(np.intp)
-        one_hot = np.zeros((len(labels), n_outputs), dtype=dtype)
-        one_hot[np.arange(len(labels)), labels] = 1.0
-        return one_hot
+        return one_hot(y_true, n_outputs, dtype)
 
     def logit_gradient(self, y_true, probabilities, sample_weight, out):
         """``y_true``: integer labels (n,) or the one-hot rows of ``fused_targets``."""

@@ -1,10 +1,17 @@
 """Metrics by name, computed on a whole epoch's (or split's) predictions.
 
-Which accuracy "accuracy" means follows the loss, as in Keras: binary (threshold 0.5) for
-binary cross-entropy, argmax against one-hot rows for categorical, argmax against integer
-labels for sparse categorical. Precision, recall, F1, AUC and R² come from scikit-learn
-(imported only when one of them is asked for); the cheap ones are plain NumPy.
-Multi-class precision, recall and F1 are macro averages; multi-class AUC is one-vs-rest.
+Every entry of ``METRICS`` carries its own facts, as Keras 3's metric objects do: its
+``direction`` ("max" when higher is better, "min" otherwise), whether it ``needs_classes`` (a
+classification loss), and whether it is ``cheap`` (plain NumPy, fine to recompute for a live
+progress display). EarlyStopping, ReduceLROnPlateau, the best epoch, ``nncli runs --sort``, the
+pictures and sweeps ask ``direction(key)`` rather than guessing from the name.
+
+``accuracy`` is chosen from the shapes as Keras 3 does (``trainers/compile_utils.py``): binary
+accuracy (threshold 0.5) for one output unit, sparse categorical accuracy for integer labels,
+categorical accuracy (arg-max against arg-max) otherwise; ``binary_accuracy``,
+``categorical_accuracy`` and ``sparse_categorical_accuracy`` name one meaning each. Precision,
+recall, F1, AUC and R² come from scikit-learn (imported only when asked for). Multi-class
+precision, recall and F1 are macro averages over arg-max classes; multi-class AUC is one-vs-rest.
 """
 
 from __future__ import annotations
@@ -12,16 +19,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
-from nncli.errors import ConfigError
+from nncli.engine.losses import TARGET_KINDS, one_hot
+from nncli.errors import ConfigError, UnknownNameError
 from nncli.registry import Registry
 
 METRICS = Registry("metric")
 
-CLASSIFICATION_KINDS = ("binary", "categorical", "sparse")
+#: Prefixes of a metric's name in logs and run tables: ``val_accuracy``, ``test_loss``.
+SPLIT_PREFIXES = ("val_", "test_", "train_")
 
 
 @dataclass
@@ -41,6 +50,13 @@ class Predictions:
     targets: np.ndarray
     outputs: np.ndarray
     kind: str
+
+    @cached_property
+    def dense_targets(self) -> np.ndarray:
+        """Targets with the outputs' shape (n_samples, units): one-hot rows for sparse labels."""
+        if self.kind == "sparse":
+            return one_hot(self.targets, self.outputs.shape[1], self.outputs.dtype)
+        return self.targets.reshape(self.outputs.shape)
 
     @cached_property
     def labels(self) -> np.ndarray:
@@ -63,67 +79,115 @@ class Predictions:
         return 2 if self.outputs.shape[1] == 1 else self.outputs.shape[1]
 
 
-def _needs_classes(name: str, predictions: Predictions) -> None:
-    if predictions.kind not in CLASSIFICATION_KINDS:
-        raise ConfigError(
-            f"metric {name!r} needs a classification loss (binary_crossentropy, categorical_crossentropy or "
-            f"sparse_categorical_crossentropy); for regression use mse, mae or r2"
-        )
+@dataclass
+class Metric:
+    """One entry of ``METRICS``: the computation and the facts every reader asks for.
+
+    Attributes
+    ----------
+    function : callable (Predictions) -> float
+    direction : {"max", "min"}
+        Whether a higher value is better (Keras 3's ``Metric._direction``).
+    needs_classes : bool
+        Only meaningful with a classification loss.
+    cheap : bool
+        Plain NumPy: recomputed over the batches done so far for a live progress display.
+    """
+
+    function: Callable[[Predictions], float]
+    direction: str
+    needs_classes: bool = False
+    cheap: bool = False
+    name: str = ""  # set by METRICS.register
+
+    def __call__(self, predictions: Predictions) -> float:
+        if self.needs_classes and predictions.kind not in TARGET_KINDS["classification"]:
+            raise ConfigError(
+                f"metric {self.name!r} needs a classification loss (binary_crossentropy, categorical_crossentropy "
+                f"or sparse_categorical_crossentropy); for regression use {', '.join(regression_metrics())}"
+            )
+        return float(self.function(predictions))
 
 
-def _flat_regression(predictions: Predictions) -> tuple[np.ndarray, np.ndarray]:
-    outputs = predictions.outputs
-    if predictions.kind == "sparse":
-        targets = np.zeros_like(outputs)
-        targets[np.arange(len(outputs)), predictions.labels] = 1.0
-    else:
-        targets = predictions.targets.reshape(outputs.shape)
-    return targets, outputs
+def metric(name: str, *aliases: str, direction: str, needs_classes: bool = False,
+           cheap: bool = False) -> Callable[[Callable], Callable]:
+    """Decorator: register ``function(Predictions) -> float`` as the metric ``name``."""
+
+    def add(function: Callable[[Predictions], float]) -> Callable[[Predictions], float]:
+        METRICS.add(name, Metric(function, direction, needs_classes, cheap), *aliases)
+        return function
+
+    return add
 
 
-@METRICS.register("accuracy", "acc")
+def regression_metrics() -> list[str]:
+    return [name for name, entry in METRICS.items() if not entry.needs_classes]
+
+
+# -- classification ---------------------------------------------------------------------------
+def _binary_hits(predictions: Predictions) -> np.ndarray:
+    return (predictions.outputs > 0.5) == (predictions.dense_targets > 0.5)
+
+
+@metric("binary_accuracy", direction="max", needs_classes=True, cheap=True)
+def binary_accuracy(predictions: Predictions) -> float:
+    """Share of output units on the right side of 0.5, averaged over units and samples."""
+    return np.mean(_binary_hits(predictions))
+
+
+@metric("categorical_accuracy", direction="max", needs_classes=True, cheap=True)
+def categorical_accuracy(predictions: Predictions) -> float:
+    """Arg-max of the outputs against the arg-max of the (one-hot) targets."""
+    return np.mean(predictions.dense_targets.argmax(axis=-1) == predictions.outputs.argmax(axis=-1))
+
+
+@metric("sparse_categorical_accuracy", direction="max", needs_classes=True, cheap=True)
+def sparse_categorical_accuracy(predictions: Predictions) -> float:
+    """Arg-max of the outputs against integer class labels."""
+    return np.mean(predictions.labels == predictions.outputs.argmax(axis=-1))
+
+
+@metric("accuracy", "acc", direction="max", needs_classes=True, cheap=True)
 def accuracy(predictions: Predictions) -> float:
-    _needs_classes("accuracy", predictions)
-    if predictions.kind == "binary" and predictions.outputs.shape[1] > 1:
-        # Several independent sigmoid units: Keras's binary accuracy averages over them.
-        hits = (predictions.outputs > 0.5) == (predictions.targets.reshape(predictions.outputs.shape) > 0.5)
-        return float(hits.mean())
-    return float(np.mean(predictions.labels == predictions.predicted))
+    """Keras 3's choice from the shapes: binary for one unit, sparse for integer labels, else
+    categorical."""
+    if predictions.outputs.shape[1] == 1:
+        return binary_accuracy(predictions)
+    if predictions.kind == "sparse":
+        return sparse_categorical_accuracy(predictions)
+    return categorical_accuracy(predictions)
 
 
 def _average(predictions: Predictions) -> str:
     return "binary" if predictions.n_classes == 2 else "macro"
 
 
-@METRICS.register("precision")
+def _sklearn_score(scorer: str, predictions: Predictions) -> float:
+    from sklearn import metrics as sklearn_metrics
+
+    score = getattr(sklearn_metrics, scorer)
+    return score(predictions.labels, predictions.predicted, average=_average(predictions), zero_division=0)
+
+
+@metric("precision", direction="max", needs_classes=True)
 def precision(predictions: Predictions) -> float:
-    _needs_classes("precision", predictions)
-    from sklearn.metrics import precision_score
-
-    return float(precision_score(predictions.labels, predictions.predicted, average=_average(predictions), zero_division=0))
+    return _sklearn_score("precision_score", predictions)
 
 
-@METRICS.register("recall")
+@metric("recall", direction="max", needs_classes=True)
 def recall(predictions: Predictions) -> float:
-    _needs_classes("recall", predictions)
-    from sklearn.metrics import recall_score
-
-    return float(recall_score(predictions.labels, predictions.predicted, average=_average(predictions), zero_division=0))
+    return _sklearn_score("recall_score", predictions)
 
 
-@METRICS.register("f1", "f1_score")
+@metric("f1", "f1_score", direction="max", needs_classes=True)
 def f1(predictions: Predictions) -> float:
-    _needs_classes("f1", predictions)
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(predictions.labels, predictions.predicted, average=_average(predictions), zero_division=0))
+    return _sklearn_score("f1_score", predictions)
 
 
-@METRICS.register("auc")
+@metric("auc", direction="max", needs_classes=True)
 def auc(predictions: Predictions) -> float:
     """Area under the ROC curve (one-vs-rest macro for several classes); NaN when only one
     class is present, where it is undefined."""
-    _needs_classes("auc", predictions)
     from sklearn.metrics import roc_auc_score
 
     labels = predictions.labels
@@ -131,43 +195,82 @@ def auc(predictions: Predictions) -> float:
     if len(present) < 2:
         return math.nan
     if predictions.outputs.shape[1] == 1:
-        return float(roc_auc_score(labels, predictions.outputs[:, 0]))
+        return roc_auc_score(labels, predictions.outputs[:, 0])
     if len(present) < predictions.outputs.shape[1]:
         return math.nan
     scores = predictions.outputs / predictions.outputs.sum(axis=1, keepdims=True)
-    return float(roc_auc_score(labels, scores, multi_class="ovr"))
+    return roc_auc_score(labels, scores, multi_class="ovr")
 
 
-@METRICS.register("mse", "mean_squared_error")
+# -- regression -------------------------------------------------------------------------------
+@metric("mse", "mean_squared_error", direction="min", cheap=True)
 def mse(predictions: Predictions) -> float:
-    targets, outputs = _flat_regression(predictions)
-    return float(np.mean(np.square(outputs - targets)))
+    return np.mean(np.square(predictions.outputs - predictions.dense_targets))
 
 
-@METRICS.register("mae", "mean_absolute_error")
+@metric("mae", "mean_absolute_error", direction="min", cheap=True)
 def mae(predictions: Predictions) -> float:
-    targets, outputs = _flat_regression(predictions)
-    return float(np.mean(np.abs(outputs - targets)))
+    return np.mean(np.abs(predictions.outputs - predictions.dense_targets))
 
 
-@METRICS.register("r2", "r2_score")
+@metric("r2", "r2_score", direction="max")
 def r2(predictions: Predictions) -> float:
     from sklearn.metrics import r2_score
 
-    targets, outputs = _flat_regression(predictions)
-    if len(targets) < 2:
+    if len(predictions.outputs) < 2:
         return math.nan
-    return float(r2_score(targets, outputs))
+    return r2_score(predictions.dense_targets, predictions.outputs)
 
 
-def get(identifier: str | Callable) -> tuple[str, Callable[[Predictions], float]]:
-    """(name, function) for a metric name or a callable ``f(Predictions) -> float``."""
+# -- lookups ----------------------------------------------------------------------------------
+def get(identifier: str | Metric | Callable) -> Metric:
+    """A metric entry from its name, an entry, or a callable ``f(Predictions) -> float``.
+
+    A callable's direction is its ``direction`` attribute when it has one, else unknown
+    (None): callbacks that monitor it then need ``mode="min"`` or ``"max"``.
+    """
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, str):
+        return METRICS[identifier]
     if callable(identifier):
-        return getattr(identifier, "__name__", "metric"), identifier
-    name = METRICS.canonical(identifier)
-    return name, METRICS[name]
+        custom = Metric(identifier, getattr(identifier, "direction", None))
+        custom.name = getattr(identifier, "__name__", "metric")
+        return custom
+    raise UnknownNameError(
+        f"Could not interpret metric identifier: {identifier!r} (expected a name such as 'accuracy' or a function)"
+    )
 
 
-def compute(functions: list[tuple[str, Callable]], predictions: Predictions) -> dict[str, float]:
+def base_name(key: str) -> str:
+    """``val_accuracy`` → ``accuracy``: a log or table key without its split prefix."""
+    for prefix in SPLIT_PREFIXES:
+        if key.startswith(prefix):
+            return key[len(prefix):]
+    return key
+
+
+def direction(key: str, compiled: Iterable[Metric] = ()) -> str:
+    """"max" or "min" for a logged quantity (``loss``, ``val_accuracy``, ``test_r2``, ...).
+
+    ``compiled`` are a model's own metric entries (custom callables among them). Raises
+    ``UnknownNameError`` for a key that is neither the loss nor a metric.
+    """
+    base = base_name(key)
+    if base == "loss":
+        return "min"
+    for entry in compiled:
+        if entry.name == base and entry.direction:
+            return entry.direction
+    if base in METRICS:
+        return METRICS[base].direction
+    raise UnknownNameError(
+        f"cannot tell whether a higher or a lower {key!r} is better: it is neither the loss nor a metric "
+        f"(metrics: {', '.join(METRICS.names())}); give the mode ('min' or 'max') explicitly"
+    )
+
+
+def compute(entries: list[Metric], predictions: Predictions) -> dict[str, float]:
     """Every metric on one set of predictions, by name."""
-    return {name: function(predictions) for name, function in functions}
+    return {entry.name: entry(predictions) for entry in entries}
+

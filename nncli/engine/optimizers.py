@@ -150,8 +150,6 @@ class Optimizer:
 
 @OPTIMIZERS.register("sgd", "SGD")
 class SGD(Optimizer):
-    name = "sgd"
-
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
         super().__init__(learning_rate)
         self.momentum = _fraction("momentum", momentum, closed=True)
@@ -175,8 +173,6 @@ class SGD(Optimizer):
 
 @OPTIMIZERS.register("adam", "Adam")
 class Adam(Optimizer):
-    name = "adam"
-
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -220,8 +216,6 @@ class Adam(Optimizer):
 
 @OPTIMIZERS.register("adamw", "AdamW")
 class AdamW(Adam):
-    name = "adamw"
-
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -243,8 +237,6 @@ class AdamW(Adam):
 
 @OPTIMIZERS.register("rmsprop", "RMSprop")
 class RMSprop(Optimizer):
-    name = "rmsprop"
-
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -283,8 +275,6 @@ class RMSprop(Optimizer):
 
 @OPTIMIZERS.register("adagrad", "Adagrad")
 class Adagrad(Optimizer):
-    name = "adagrad"
-
     def __init__(self, learning_rate: float = 0.001, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7) -> None:
         super().__init__(learning_rate)
         self.initial_accumulator_value = float(initial_accumulator_value)
@@ -307,8 +297,6 @@ class Adagrad(Optimizer):
 
 @OPTIMIZERS.register("nadam", "Nadam")
 class Nadam(Optimizer):
-    name = "nadam"
-
     def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7) -> None:
         super().__init__(learning_rate)
         self.beta_1 = _fraction("beta_1", beta_1)

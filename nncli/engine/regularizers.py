@@ -40,8 +40,6 @@ def _check_factor(name: str, value: float) -> float:
 
 @REGULARIZERS.register("l1")
 class L1(Regularizer):
-    name = "l1"
-
     def __init__(self, l1: float = 0.01) -> None:
         self.l1 = _check_factor("l1", l1)
 
@@ -56,8 +54,6 @@ class L1(Regularizer):
 class L2(Regularizer):
     """``l2 * sum(w**2)`` (no factor 1/2, as in Keras)."""
 
-    name = "l2"
-
     def __init__(self, l2: float = 0.01) -> None:
         self.l2 = _check_factor("l2", l2)
 
@@ -70,8 +66,6 @@ class L2(Regularizer):
 
 @REGULARIZERS.register("l1_l2", "l1l2")
 class L1L2(Regularizer):
-    name = "l1_l2"
-
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
         self.l1 = _check_factor("l1", l1)
         self.l2 = _check_factor("l2", l2)
