@@ -147,31 +147,42 @@ def _print_summary(model: Any) -> None:
 
 
 # -- train ------------------------------------------------------------------------------------
-class _Interrupts:
-    """SIGINT/SIGTERM: the first asks training to stop after the current batch; a second one
-    exits at once (the last epoch's checkpoint is already safe on disk)."""
+def _interrupts(live: bool) -> Any:
+    from nncli.engine.callbacks import Callback
 
-    def __init__(self, console: Any) -> None:
-        self.event = threading.Event()
-        self.console = console
-        self.previous: dict[int, Any] = {}
+    class Interrupts(Callback):
+        """SIGINT/SIGTERM while training: the first asks training to stop after the current
+        batch; a second one exits at once (the last epoch's checkpoint is already safe on disk).
+        The handlers are installed when training starts, not while data loads, and say nothing
+        over a live display (its last line tells how far the epoch got)."""
 
-    def __enter__(self) -> "_Interrupts":
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self.previous[signum] = signal.signal(signum, self._handle)
-        return self
+        def __init__(self) -> None:
+            self.event = threading.Event()
+            self.previous: dict[int, Any] = {}
 
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.event.is_set():
-            os.write(2, b"\ninterrupted again: exiting now; the last completed epoch's checkpoint is kept\n")
-            os._exit(130)
-        self.event.set()
-        os.write(2, b"\nstopping after this batch (press Ctrl-C again to exit at once)\n")
+        def on_train_begin(self, logs=None):
+            if threading.current_thread() is threading.main_thread():
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    self.previous[signum] = signal.signal(signum, self._handle)
 
-    def __exit__(self, *exc: Any) -> None:
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
+        def _handle(self, signum: int, frame: Any) -> None:
+            if self.event.is_set():
+                os.write(2, b"\x1b[?25h\ninterrupted again: exiting now; the last completed epoch's checkpoint is kept\n"
+                         if live else b"\ninterrupted again: exiting now; the last completed epoch's checkpoint is kept\n")
+                os._exit(130)
+            self.event.set()
+            if not live:
+                os.write(2, b"\nstopping after this batch (press Ctrl-C again to exit at once)\n")
+
+        def on_train_end(self, logs=None):
+            self.close()
+
+        def close(self) -> None:
+            for signum, handler in self.previous.items():
+                signal.signal(signum, handler)
+            self.previous = {}
+
+    return Interrupts()
 
 
 @app.command()
@@ -198,32 +209,40 @@ def train(
     from nncli.errors import TrainingInterrupted, UsageError
 
     err = _stderr()
-    progress = [] if quiet or json_output else [_progress_callback(err)]
+    progress = [] if quiet else [_progress_callback(err)]
+    interrupts = _interrupts(live=bool(progress) and err.is_terminal)
+    progress.append(interrupts)
     run_path: dict[str, Path] = {}
+    # Until training starts (loading data, say), SIGTERM stops at once, like Ctrl-C.
+    previous_sigterm = None
+    if threading.current_thread() is threading.main_thread():
+        previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        with _Interrupts(err) as interrupts:
-            if resume is not None:
-                if config is not None and "=" not in str(config):
-                    raise UsageError("give either a CONFIG or --resume RUN, not both")
-                all_overrides = ([str(config)] if config is not None else []) + list(overrides or [])
-                result = experiment.resume(resume, epochs=_epochs_override(all_overrides), callbacks=progress,
-                                           interrupt=interrupts.event)
-            else:
-                if config is None:
-                    raise UsageError("missing CONFIG: nncli train configs/digits.yaml (or --resume runs/NAME)")
-                loaded = config_module.load_config(config, list(overrides or []))
-                result = experiment.train(loaded.to_dict(), base_dir=loaded.base_dir, runs_dir=runs_dir, name=name,
-                                          callbacks=progress, interrupt=interrupts.event,
-                                          on_run_dir=lambda path: run_path.setdefault("path", path))
-    except TrainingInterrupted as error:
+        if resume is not None:
+            if config is not None and "=" not in str(config):
+                raise UsageError("give either a CONFIG or --resume RUN, not both")
+            all_overrides = ([str(config)] if config is not None else []) + list(overrides or [])
+            result = experiment.resume(resume, epochs=_epochs_override(all_overrides), callbacks=progress,
+                                       interrupt=interrupts.event)
+        else:
+            if config is None:
+                raise UsageError("missing CONFIG: nncli train configs/digits.yaml (or --resume runs/NAME)")
+            loaded = config_module.load_config(config, list(overrides or []))
+            result = experiment.train(loaded.to_dict(), base_dir=loaded.base_dir, runs_dir=runs_dir, name=name,
+                                      callbacks=progress, interrupt=interrupts.event,
+                                      on_run_dir=lambda path: run_path.setdefault("path", path))
+    except (TrainingInterrupted, KeyboardInterrupt) as error:
         path = resume or run_path.get("path")
         _close_progress(progress)
-        err.print(f"{error}; {_epochs_saved(path)} saved in {path}/checkpoint.npz.")
-        if path is not None:
-            err.print(f"resume with: nncli train --resume {path}")
-            print(path)
+        if path is None:
+            raise KeyboardInterrupt from None
+        what = str(error) if isinstance(error, TrainingInterrupted) else "interrupted before training started"
+        err.print(f"{what}; {_epochs_saved(path)} saved in {path}/checkpoint.npz.")
+        err.print(f"resume with: nncli train --resume {path}")
+        print(path)
         raise typer.Exit(130)
     finally:
+        signal.signal(signal.SIGTERM, previous_sigterm) if previous_sigterm is not None else None
         _close_progress(progress)
     pictures = [] if no_plots else _draw_pictures(result, err, quiet or json_output)
     _report_training(result, pictures, quiet, json_output)
@@ -259,9 +278,9 @@ def _epochs_override(overrides: list[str]) -> int | None:
 
 
 def _progress_callback(console: Any) -> Any:
-    from nncli.progress import PlainProgress, RichProgress
+    from nncli.engine.progress import LiveProgress, PlainProgress
 
-    return RichProgress(console) if console.is_terminal else PlainProgress()
+    return LiveProgress(console) if console.is_terminal else PlainProgress(sys.stderr)
 
 
 def _close_progress(progress: list) -> None:

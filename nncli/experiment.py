@@ -338,11 +338,19 @@ def train(config: dict[str, Any], *, base_dir: Path | None, runs_dir: Path, name
     resolved["model"]["input_dim"] = input_dim
     model = build_model(resolved, input_dim)
     run = runs.RunDir.create(runs_dir, resolved["name"] if name is None else name)
-    if on_run_dir is not None:
-        on_run_dir(run.path)
-    runs.write_yaml(run.config, resolved)
-    runs.atomic_write_text(run.summary, summary.text(model) + "\n")
-    return _fit_and_record(resolved, run, model, prepared, callbacks or [], interrupt, checkpoint=None)
+    try:
+        if on_run_dir is not None:
+            on_run_dir(run.path)
+        runs.write_yaml(run.config, resolved)
+        runs.atomic_write_text(run.summary, summary.text(model) + "\n")
+        return _fit_and_record(resolved, run, model, prepared, callbacks or [], interrupt, checkpoint=None)
+    except KeyboardInterrupt:
+        # Stopped between creating the folder and the first epoch: say so in the run itself.
+        if (run.read_metrics() or {}).get("status") in (None, "running"):
+            metrics = _base_metrics(resolved, run, int(resolved["training"]["epochs"]))
+            metrics.update(status="interrupted", reason="interrupted before training started")
+            runs.write_json(run.metrics, metrics)
+        raise
 
 
 def resume(run_path: Path, *, epochs: int | None = None, callbacks: list[callbacks_module.Callback] | None = None,
@@ -408,7 +416,7 @@ def _fit_and_record(config, run, model, prepared, extra_callbacks, interrupt, ch
         model.fit(
             prepared.X_train, y_train, batch_size=int(training["batch_size"]), epochs=int(training["epochs"]),
             validation_split=validation_split, shuffle=bool(training.get("shuffle", True)),
-            class_weight=weights_by_class, initial_epoch=initial_epoch,
+            class_weight=weights_by_class, initial_epoch=initial_epoch, verbose=0,
             callbacks=[*stateful, recorder, *extra_callbacks],
         )
     except (TrainingInterrupted, TrainingDivergedError, KeyboardInterrupt) as error:

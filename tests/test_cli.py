@@ -455,7 +455,9 @@ def test_progress_draws_with_rich_on_a_terminal(tmp_path):
     assert "━" in visible  # the bar
     assert "epoch 2/2" in visible and "7/7" in visible  # 112 training rows in batches of 16
     assert "loss=" in visible and "accuracy=" in visible and "ETA" in visible
-    assert not any(PLAIN_EPOCH_LINE.match(line) for line in visible.splitlines())
+    # Each finished epoch leaves its plain log line above the live area, once.
+    finished = [line for line in visible.splitlines() if PLAIN_EPOCH_LINE.match(line)]
+    assert [line.split()[1] for line in finished] == ["1/2", "2/2"]
     # stdout: a styled table, the run directory still the last line, as plain text.
     assert "\x1b[" in result.stdout
     assert result.stdout.splitlines()[-1] == str(tmp_path / "iris")

@@ -19,6 +19,7 @@ from nncli.engine import layers as layers_module
 from nncli.engine import losses as losses_module
 from nncli.engine import metrics as metrics_module
 from nncli.engine import optimizers as optimizers_module
+from nncli.engine import progress
 from nncli.engine import summary as summary_module
 from nncli.engine import training
 from nncli.errors import ConfigError, UsageError, ShapeError
@@ -235,6 +236,9 @@ class Sequential:
 
         ``validation_split`` takes the last fraction of ``x``/``y`` (and ``sample_weight``)
         before any shuffling, as Keras does; ``class_weight`` then weighs the training part only.
+        ``verbose`` is Keras's: "auto" (default) shows a live display on a terminal or in
+        Jupyter and one line per epoch otherwise; 1 the live display; 2 one line per epoch; 0
+        nothing. Progress goes to stdout, as Keras prints it.
         """
         self._require_compiled()
         batch_size = 32 if batch_size is None else batch_size
@@ -260,10 +264,15 @@ class Sequential:
             weights = None if weights is None else weights[:split_at]
         weights = inputs.combine(weights, self._class_weights(class_weight, targets))
         history = callbacks_module.History()
-        callback_list = [callbacks_module.get(c) for c in callbacks or []] + [history]
+        shown = progress.callbacks_for(verbose)
+        callback_list = [callbacks_module.get(c) for c in callbacks or []] + shown + [history]
         self.history, self.stop_training = history, False
-        training.run(self, x, targets, weights, validation, int(batch_size), int(epochs), int(initial_epoch),
-                     bool(shuffle), callback_list, verbose)
+        try:
+            training.run(self, x, targets, weights, validation, int(batch_size), int(epochs), int(initial_epoch),
+                         bool(shuffle), callback_list, verbose)
+        finally:
+            for display in shown:
+                getattr(display, "close", lambda: None)()
         return history
 
     def _validation_data(self, validation_data: Any) -> training.Validation:

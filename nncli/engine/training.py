@@ -161,13 +161,12 @@ def train_epoch(model: Any, epoch: int, plan: EpochPlan) -> dict[str, float]:
             penalty_sum += model.penalty() * rows
         train_step(model, xb, step_targets[start:stop], None if weights is None else weights[start:stop],
                    outputs[start:stop], grad_output[:rows], plan.fused)
-        if model.interrupt is not None and model.interrupt.is_set():
-            model.epoch_state = None
-            raise TrainingInterrupted(f"training interrupted during epoch {epoch + 1}, after batch {batch + 1}")
         if plan.batch_hooks:
             model.epoch_state.done = stop
             for callback in plan.batch_hooks:
                 callback.on_train_batch_end(batch)
+        if model.interrupt is not None and model.interrupt.is_set():
+            raise TrainingInterrupted(f"training interrupted during epoch {epoch + 1}, after batch {batch + 1}")
     model.epoch_state.done = n_samples
     return epoch_logs(model, plan.epoch_targets, outputs, weights, penalty_sum / n_samples, epoch, batch_size)
 
