@@ -21,3 +21,10 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(time, "sleep", lambda seconds: None)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/integration/ starts real processes: marked slow (`-m "not slow"` skips it)."""
+    for item in items:
+        if "integration" in item.path.parts:
+            item.add_marker(pytest.mark.slow)

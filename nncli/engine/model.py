@@ -22,7 +22,7 @@ from nncli.engine import optimizers as optimizers_module
 from nncli.engine import progress
 from nncli.engine import summary as summary_module
 from nncli.engine import training
-from nncli.errors import ConfigError, UsageError, ShapeError
+from nncli.errors import ConfigError, ShapeError, TrainingDivergedError, UsageError
 
 INIT_STREAM = 1
 VERBOSE_CHOICES = ("auto", 0, 1, 2)
@@ -342,8 +342,18 @@ class Sequential:
         return outputs
 
     def evaluate_arrays(self, x: np.ndarray, targets: np.ndarray, weights: np.ndarray | None) -> dict[str, float]:
-        """Loss and metrics on checked arrays, in inference mode."""
-        outputs = self._forward_inference(x)
+        """Loss and metrics on checked arrays, in inference mode.
+
+        Outputs that are NaN or infinite (a diverged model) raise ``TrainingDivergedError``
+        before any metric sees them.
+        """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            outputs = self._forward_inference(x)
+        if not np.isfinite(outputs).all():
+            bad = int(np.count_nonzero(~np.isfinite(outputs).all(axis=1)))
+            raise TrainingDivergedError(
+                f"the model's outputs are NaN or infinite on {bad} of {len(outputs)} rows: its weights diverged "
+                f"(try a lower learning rate) or the inputs are far outside what it was trained on")
         values = self.loss.values(targets, outputs)
         if weights is not None:
             values = values * weights

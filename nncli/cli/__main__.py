@@ -1,0 +1,3 @@
+from nncli.cli.app import main
+
+main()

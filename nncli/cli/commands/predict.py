@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from nncli.cli import output
+
+
+@output.handle_errors
+def predict(
+    run: Annotated[Path, typer.Argument(help="A run directory made by nncli train.")],
+    input: Annotated[str, typer.Option("--input", "-i", help="Raw rows: CSV, .npy or .npz (key X); - for CSV on stdin.")],
+    output_file: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    proba: Annotated[bool, typer.Option("--proba", help="Add each class's probability.")] = False,
+    debug: output.DebugOption = False,
+) -> None:
+    """Predict labels (class names when known) or values for new, unscaled rows.
+
+    \b
+    Examples:
+      nncli predict runs/iris_csv --input flowers.csv --proba
+      cat rows.csv | nncli predict runs/digits --input -
+    """
+    from nncli import experiment, io
+    from nncli.cli import render
+    from nncli.errors import UsageError
+
+    if output_format not in ("csv", "json"):
+        raise UsageError(f"--format must be csv or json. Received: {output_format!r}")
+    result = experiment.predict_run(run, input, stream=sys.stdin if input == "-" else None)
+    for notice in result.get("notices", []):
+        output.note(notice)
+    text = render.predictions(result, output_format, proba)
+    if output_file is None:
+        sys.stdout.write(text)
+    else:
+        io.atomic_write_text(output_file, text)
+        output.note(f"wrote {len(result['outputs'])} predictions to {output_file}")

@@ -1,0 +1,115 @@
+"""Your own files as data sources: ``csv`` (a target column), ``npz`` (arrays X and y) and
+``npy`` (two arrays); the task is inferred from the target unless ``task`` says it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from nncli.data import arrays, tables
+from nncli.data.registry import SOURCES, Dataset, Source, SourceParams
+from nncli.errors import DataError
+
+#: Integer-valued targets with at most this many distinct values count as class labels
+#: when a file source's ``task`` is ``auto``.
+MAX_AUTO_CLASSES = 20
+
+TaskChoice = Literal["auto", "classification", "regression"]
+
+
+class CsvParams(SourceParams):
+    """Keys of the ``csv`` source.
+
+    ``target`` is a column name (needs a header) or an index (0-based, negative from the end);
+    None means the last column. ``header: auto`` treats the first row as a header when it holds
+    text where the data rows hold numbers. ``task: auto`` picks classification when the target
+    holds text, or integers with at most 20 distinct values; regression otherwise.
+    """
+
+    path: str
+    target: int | str | None = None
+    header: bool | Literal["auto"] = "auto"
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    task: TaskChoice = "auto"
+
+
+class NpzParams(SourceParams):
+    """Keys of the ``npz`` source: features under ``x_key``, labels or targets under ``y_key``."""
+
+    path: str
+    x_key: str = "X"
+    y_key: str = "y"
+    task: TaskChoice = "auto"
+
+
+class NpyParams(SourceParams):
+    """Keys of the ``npy`` source: one ``.npy`` file of features, one of labels or targets."""
+
+    x_path: str
+    y_path: str
+    task: TaskChoice = "auto"
+
+
+def infer_task(y: np.ndarray) -> str:
+    """Classification for text labels, or integers with at most ``MAX_AUTO_CLASSES`` values."""
+    y = np.asarray(y)
+    if y.dtype.kind in "USOb":
+        return "classification"
+    if y.ndim == 2 and y.shape[1] > 1:
+        return "regression"
+    finite = y[np.isfinite(y)] if y.dtype.kind == "f" else y
+    integral = y.dtype.kind in "iu" or bool(np.all(finite == np.round(finite)))
+    if integral and len(np.unique(y)) <= MAX_AUTO_CLASSES:
+        return "classification"
+    return "regression"
+
+
+def _finish_file_dataset(X: np.ndarray, y: np.ndarray, task: str, where: str, feature_names=None) -> Dataset:
+    task = infer_task(y) if task == "auto" else task
+    if task == "regression":
+        if y.dtype.kind not in "iuf":
+            example = y.ravel()[0]
+            raise DataError(f"{where}: the target holds text ({example!r}), so it cannot be a regression target; set data.task: classification")
+        y = y.astype(np.float64)
+    else:
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            raise DataError(f"{where}: classification needs one label per sample, got labels of shape {y.shape}")
+        if y.dtype.kind == "f" and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+    n_outputs = _n_outputs(y, task)
+    outputs = f"{n_outputs} classes" if task == "classification" else f"{n_outputs} target(s)"
+    description = f"{where}: {X.shape[0]} samples, {X.shape[1]} features, {task} with {outputs}"
+    return Dataset(X=X, y=y, task=task, class_names=None, feature_names=feature_names, description=description)
+
+
+def _n_outputs(y: np.ndarray, task: str) -> int:
+    if task == "classification":
+        return len(np.unique(y))
+    return 1 if y.ndim == 1 else int(y.shape[1])
+
+
+def _load_csv(params: CsvParams, seed: int) -> Dataset:
+    table = tables.read_table(params.path, delimiter=params.delimiter, header=params.header)
+    X, y, names = tables.table_to_arrays(table, params.target)
+    return _finish_file_dataset(X, y, params.task, table.where, names)
+
+
+def _load_npz(params: NpzParams, seed: int) -> Dataset:
+    X, y = arrays.xy_from_archive(params.path, params.x_key, params.y_key)
+    return _finish_file_dataset(X, y, params.task, params.path)
+
+
+def _load_npy(params: NpyParams, seed: int) -> Dataset:
+    X = arrays.features_from_array(arrays.load_array(params.x_path), params.x_path)
+    y = arrays.labels_from_array(arrays.load_array(params.y_path), X.shape[0], params.y_path)
+    return _finish_file_dataset(X, y, params.task, params.x_path)
+
+
+SOURCES.add("csv", Source(CsvParams, _load_csv, summary="csv: a CSV file with a target column", path_fields=("path",)))
+SOURCES.add("npz", Source(NpzParams, _load_npz, summary="npz: arrays X and y in an .npz file", path_fields=("path",)))
+SOURCES.add("npy", Source(NpyParams, _load_npy, summary="npy: features and labels in two .npy files",
+                          path_fields=("x_path", "y_path")))

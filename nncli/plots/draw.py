@@ -1,0 +1,371 @@
+"""Drawing the pictures with matplotlib: one PNG each, written atomically.
+
+Figures are built with matplotlib's object API on the Agg canvas and never through pyplot: no
+GUI backend is ever chosen, no global figure list can leak figures, and a caller's own pyplot
+backend (a notebook, say) is left alone. matplotlib is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nncli.errors import DataError, NncliError, RunDirError, ShapeError, UsageError
+from nncli.plots import compute
+
+DPI = 100
+PLOTS_UNAVAILABLE_MESSAGE = "pictures skipped: matplotlib cannot be imported (install it with `pip install matplotlib`)"
+PredictFn = compute.PredictFn
+
+
+class PlotsUnavailable(NncliError):
+    """matplotlib cannot be imported, so no picture can be drawn (the CLI shows a notice)."""
+
+
+def _new_figure(width_inches: float, height_inches: float) -> Any:
+    """An empty figure on the Agg canvas; raises ``PlotsUnavailable`` without matplotlib."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except Exception as error:  # ImportError, or a broken installation failing on import
+        raise PlotsUnavailable(f"{PLOTS_UNAVAILABLE_MESSAGE}: {error}") from error
+    figure = Figure(figsize=(width_inches, height_inches), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _colormap(name: str) -> Any:
+    import matplotlib
+
+    return matplotlib.colormaps[name]
+
+
+def _save(figure: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``figure`` as a PNG at ``path`` through a temporary file and ``os.replace``."""
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "xb") as stream:
+            figure.savefig(stream, dpi=DPI, format="png")
+        os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise RunDirError(f"cannot write picture {target}: {error.strerror or error}") from error
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    finally:
+        figure.clear()
+    return target
+
+
+def _number(value: float) -> str:
+    return "nan" if not math.isfinite(value) else f"{value:.4g}"
+
+
+def _last_finite(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite[-1]) if finite.size else float("nan")
+
+
+def _heading(title: str, detail: str) -> str:
+    return f"{title}\n{detail}" if title else detail
+
+
+def _names_for(class_names: Sequence[str] | None, n_classes: int) -> list[str]:
+    if class_names is None:
+        return [str(index) for index in range(n_classes)]
+    if len(class_names) != n_classes:
+        raise ShapeError(f"expected {n_classes} class names; received {len(class_names)}: {list(class_names)}")
+    return [str(name) for name in class_names]
+
+
+def _class_colors(n_classes: int) -> list[Any]:
+    if n_classes == 2:
+        diverging = _colormap("RdBu_r")
+        return [diverging(0.1), diverging(0.9)]
+    palette = _colormap("tab10" if n_classes <= 10 else "tab20")
+    if n_classes <= palette.N:
+        return [palette(index) for index in range(n_classes)]
+    spread = _colormap("turbo")
+    return [spread(index / (n_classes - 1)) for index in range(n_classes)]
+
+
+# ---------------------------------------------------------------- pictures
+
+
+def plot_curves(history: Mapping[str, Sequence[Any]], path: str | os.PathLike[str], title: str = "",
+                best: int | None = None) -> Path:
+    """Draw ``curves.png``: one panel per quantity, train and validation, best epoch marked.
+
+    Parameters
+    ----------
+    history : mapping of column name to per-epoch values
+        As read from ``history.csv`` (``epoch``, ``loss``, metrics, ``val_*``,
+        ``learning_rate``, ``seconds``); rows are epochs 1, 2, ... in order.
+    path : path of the PNG to write
+    title : str
+        First line of the heading (the run name); the final figures follow it.
+    best : int, optional
+        The run's best epoch (1-based; ``nncli.runs.best_epoch``), marked on every panel.
+    """
+    columns = compute.history_arrays(history)
+    quantities = compute.curve_quantities(history)
+    n_epochs = max((columns[key].size for key in columns), default=0)
+    if not quantities or n_epochs == 0:
+        raise DataError("learning curves need a history with at least one epoch; received none")
+    epochs = np.arange(1, n_epochs + 1)
+    n_cols = min(len(quantities), 3)
+    n_rows = math.ceil(len(quantities) / n_cols)
+    figure = _new_figure(max(8.0, 4.0 * n_cols), max(5.0, 3.6 * n_rows + 1.0))
+    from matplotlib.ticker import MaxNLocator
+
+    finals: list[str] = []
+    for index, quantity in enumerate(quantities):
+        axes = figure.add_subplot(n_rows, n_cols, index + 1)
+        marker = "o" if n_epochs <= 30 else None
+        for key, label in ((quantity, "train"), (f"val_{quantity}", "validation")):
+            if key in columns:
+                axes.plot(epochs, columns[key], marker=marker, markersize=3, label=label)
+                finals.append(f"{key} {_number(_last_finite(columns[key]))}")
+        if best is not None:
+            axes.axvline(best, color="0.4", linestyle="--", linewidth=1, label=f"best epoch {best}")
+        axes.set_title(quantity)
+        axes.set_xlabel("epoch")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize="small")
+    best_text = f"best epoch {best} of {n_epochs}" if best is not None else f"{n_epochs} epochs, no finite loss"
+    detail = f"final: {' · '.join(finals)} · {best_text}"
+    figure.suptitle(_heading(title, detail), fontsize="medium")
+    return _save(figure, path)
+
+
+def plot_confusion(
+    y_true: Any,
+    y_pred: Any,
+    class_names: Sequence[str] | None,
+    path: str | os.PathLike[str],
+    title: str = "",
+) -> Path:
+    """Draw ``confusion.png``: a heat map of row shares, each cell showing count and share.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of shape (n_samples,)
+        Class indices.
+    class_names : sequence of str, or None
+        One name per class, in index order; None numbers the classes from the data.
+    path : path of the PNG to write
+    title : str
+    """
+    n_classes = compute.count_classes(class_names, None, [y_true, y_pred])
+    names = _names_for(class_names, n_classes)
+    counts, shares = compute.confusion_data(y_true, y_pred, n_classes)
+    side = min(max(6.0, 0.6 * n_classes + 3.0), 16.0)
+    figure = _new_figure(side + 1.5, side)
+    axes = figure.add_subplot()
+    image = axes.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    if n_classes <= 25:  # beyond that the numbers no longer fit their cells
+        _write_cells(axes, counts, shares)
+    if max(map(len, names)) > 6:
+        axes.set_xticks(np.arange(n_classes), names, rotation=30, ha="right")
+    else:
+        axes.set_xticks(np.arange(n_classes), names)
+    axes.set_yticks(np.arange(n_classes), names)
+    axes.set_xlabel("predicted class")
+    axes.set_ylabel("true class")
+    figure.colorbar(image, ax=axes, label="share of the true class")
+    total = int(counts.sum())
+    accuracy = np.trace(counts) / total if total else float("nan")
+    detail = f"confusion matrix · accuracy {accuracy:.1%} on {total} samples"
+    figure.suptitle(_heading(title, detail), fontsize="medium")
+    return _save(figure, path)
+
+
+def _write_cells(axes: Any, counts: np.ndarray, shares: np.ndarray) -> None:
+    """Count and row share in each cell, light text on dark cells."""
+    n_classes = counts.shape[0]
+    size = "large" if n_classes <= 4 else "medium" if n_classes <= 10 else "x-small"
+    for row in range(n_classes):
+        for col in range(n_classes):
+            text = f"{counts[row, col]}\n{shares[row, col]:.0%}"
+            colour = "white" if shares[row, col] > 0.5 else "black"
+            axes.text(col, row, text, ha="center", va="center", color=colour, fontsize=size)
+
+
+def plot_roc(y_true: Any, scores: Any, path: str | os.PathLike[str], title: str = "") -> Path:
+    """Draw ``roc.png``: the ROC curve with its AUC in the legend, and the chance diagonal.
+
+    Parameters
+    ----------
+    y_true : array of shape (n_samples,)
+        Labels 0 and 1.
+    scores : array of shape (n_samples,) or (n_samples, 1)
+        Probability of class 1.
+    path : path of the PNG to write
+    title : str
+    """
+    fpr, tpr, area = compute.roc_data(y_true, scores)
+    figure = _new_figure(7.0, 6.0)
+    axes = figure.add_subplot()
+    axes.plot(fpr, tpr, linewidth=2, label=f"model (AUC = {area:.3f})")
+    axes.plot([0, 1], [0, 1], color="0.5", linestyle="--", label="chance (AUC = 0.5)")
+    axes.set_xlim(-0.01, 1.01)
+    axes.set_ylim(-0.01, 1.01)
+    axes.set_aspect("equal")
+    axes.set_xlabel("false positive rate")
+    axes.set_ylabel("true positive rate")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower right")
+    figure.suptitle(_heading(title, f"ROC curve · AUC {area:.3f}"), fontsize="medium")
+    return _save(figure, path)
+
+
+def _paint_probability(figure: Any, axes: Any, xx: np.ndarray, yy: np.ndarray, zz: np.ndarray, positive: str) -> None:
+    """Probability of class 1 on a diverging map, with the 0.5 contour where it crosses."""
+    # 20 filled bands read as smooth and keep the PNG small (a continuous ramp compresses badly)
+    bands = np.linspace(0.0, 1.0, 21)
+    image = axes.contourf(xx, yy, zz, levels=bands, cmap="RdBu_r", vmin=0.0, vmax=1.0)
+    if zz.min() < 0.5 < zz.max():
+        axes.contour(xx, yy, zz, levels=[0.5], colors="black", linewidths=1.5)
+    figure.colorbar(image, ax=axes, ticks=np.linspace(0.0, 1.0, 5), label=f"predicted probability of {positive}")
+
+
+def _paint_classes(axes: Any, xx: np.ndarray, yy: np.ndarray, zz: np.ndarray, n_classes: int) -> None:
+    """Predicted class as pale areas in the class colours, with lines between them."""
+    from matplotlib.colors import ListedColormap
+
+    palette = ListedColormap(_class_colors(n_classes))
+    extent = (xx.min(), xx.max(), yy.min(), yy.max())
+    limits = {"vmin": -0.5, "vmax": n_classes - 0.5}
+    axes.imshow(zz, origin="lower", extent=extent, cmap=palette, alpha=0.4, interpolation="nearest", **limits)
+    if np.unique(zz).size > 1:
+        axes.contour(xx, yy, zz, levels=np.arange(n_classes - 1) + 0.5, colors="black", linewidths=0.8)
+
+
+def _scatter_classes(
+    axes: Any, X: np.ndarray, labels: np.ndarray, colors: list[Any], names: list[str], split: str
+) -> None:
+    """Points coloured by class: training points filled, test points outlined."""
+    for index, colour in enumerate(colors):
+        chosen = X[labels == index]
+        if chosen.shape[0] == 0:
+            continue
+        if split == "train":
+            style = {"s": 22, "color": colour, "edgecolors": "white", "linewidths": 0.6}
+        else:
+            style = {"s": 34, "facecolors": "none", "edgecolors": [colour], "linewidths": 1.3}
+        axes.scatter(chosen[:, 0], chosen[:, 1], label=f"{names[index]} ({split})", **style)
+
+
+def plot_boundary(
+    predict_fn: PredictFn,
+    X_train: Any,
+    y_train: Any,
+    X_test: Any,
+    y_test: Any,
+    path: str | os.PathLike[str],
+    title: str = "",
+    *,
+    class_names: Sequence[str] | None = None,
+    resolution: int = 200,
+) -> Path:
+    """Draw ``decision_boundary.png``: the model's output over the input plane, points on top.
+
+    A one-unit (sigmoid) model is painted as the probability of class 1 on a diverging
+    colormap with the 0.5 contour; a softmax model as its predicted class. Training points are
+    filled, test points outlined, both coloured by their true class.
+
+    Parameters
+    ----------
+    predict_fn : callable
+        ``predict_fn(points (m, 2)) -> outputs (m, k)``, for points in the same space as ``X_*``.
+    X_train : array of shape (n_train, 2)
+    y_train : array of shape (n_train,)
+        Class indices.
+    X_test, y_test : arrays of shape (n_test, 2) and (n_test,), or None
+    path : path of the PNG to write
+    title : str
+    class_names : sequence of str, optional
+    resolution : int
+        Grid points along each axis.
+    """
+    splits = _labelled_points(X_train, y_train, X_test, y_test)
+    xx, yy, outputs = compute.boundary_outputs(predict_fn, np.vstack([points for _, points, _ in splits]), resolution)
+    n_classes = 2 if outputs.shape[-1] == 1 else outputs.shape[-1]
+    names = _names_for(class_names, n_classes)
+    for split, _points, labels in splits:
+        compute.check_class_range(labels, n_classes, f"y_{split}")
+    figure = _new_figure(8.0, 6.5)
+    axes = figure.add_subplot()
+    zz, _confidence = compute.surface_values(outputs)
+    if outputs.shape[-1] == 1:
+        _paint_probability(figure, axes, xx, yy, zz, names[1])
+    else:
+        _paint_classes(axes, xx, yy, zz, n_classes)
+    colors = _class_colors(n_classes)
+    for split, points, labels in splits:
+        _scatter_classes(axes, points, labels, colors, names, split)
+    _frame_plane(axes, xx, yy)
+    if n_classes <= 5:  # more would hide the picture; colours are explained by the map then
+        axes.legend(fontsize="small", loc="upper right", framealpha=0.8)
+    figure.suptitle(_heading(title, "decision boundary · filled: train · outlined: test"), fontsize="medium")
+    return _save(figure, path)
+
+
+def _labelled_points(X_train: Any, y_train: Any, X_test: Any, y_test: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``("train", X, labels)`` and, when given, ``("test", X, labels)``, checked."""
+    if (X_test is None) != (y_test is None):
+        raise UsageError("give both X_test and y_test, or neither")
+    splits = [("train", X_train, y_train)] + ([] if X_test is None else [("test", X_test, y_test)])
+    checked = []
+    for split, points, labels in splits:
+        points = compute.two_features(points, f"X_{split}")
+        labels = compute.class_indices(labels, f"y_{split}")
+        if labels.shape[0] != points.shape[0]:
+            raise ShapeError(f"X_{split} has {points.shape[0]} rows but y_{split} has {labels.shape[0]} labels")
+        checked.append((split, points, labels))
+    return checked
+
+
+def _frame_plane(axes: Any, xx: np.ndarray, yy: np.ndarray) -> None:
+    """Axes limited to the grid; equal units unless the two features' ranges differ a lot."""
+    width, height = np.ptp(xx), np.ptp(yy)
+    axes.set_aspect("equal" if width and height and 1 / 3 <= width / height <= 3 else "auto")
+    axes.set_xlim(xx.min(), xx.max())
+    axes.set_ylim(yy.min(), yy.max())
+    axes.set_xlabel("feature 1")
+    axes.set_ylabel("feature 2")
+
+
+def plot_residuals(y_true: Any, y_pred: Any, path: str | os.PathLike[str], title: str = "") -> Path:
+    """Draw ``residuals.png``: predicted against true values with the identity line.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of shape (n_samples,) or (n_samples, n_targets)
+    path : path of the PNG to write
+    title : str
+        First line of the heading; R² and MAE follow it.
+    """
+    data = compute.residual_data(y_true, y_pred)
+    figure = _new_figure(7.0, 6.0)
+    axes = figure.add_subplot()
+    axes.scatter(data["y_true"], data["y_pred"], s=14, alpha=0.6, label="samples")
+    low = min(data["y_true"].min(), data["y_pred"].min())
+    high = max(data["y_true"].max(), data["y_pred"].max())
+    axes.plot([low, high], [low, high], color="black", linestyle="--", linewidth=1, label="predicted = true")
+    axes.set_xlabel("true value")
+    axes.set_ylabel("predicted value")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left")
+    detail = f"predicted vs true · R² = {_number(data['r2'])} · MAE = {_number(data['mae'])}"
+    figure.suptitle(_heading(title, detail), fontsize="medium")
+    return _save(figure, path)
