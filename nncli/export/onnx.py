@@ -11,7 +11,8 @@ computes what ``nncli predict`` computes:
   exact one (the ``Gelu`` op from opset 20, ``0.5·x·(1 + Erf(x/√2))`` below); swish ``x·Sigmoid(x)``;
 - BatchNormalization in inference form: folded into the Gemm before it when that Dense is linear
   (``BN(xW + b) = x(W·s) + (b − mean)·s + beta`` with ``s = gamma / √(variance + ε)``, exact in
-  real arithmetic, computed in float64), else a ``BatchNormalization`` node; Dropout leaves no node;
+  real arithmetic, computed in float64), else a ``BatchNormalization`` node (from opset 14; below,
+  its formula in four nodes); Dropout leaves no node;
 - classification: ``probabilities`` (float32 ``[N, n_classes]``; ``[N, 2]`` for a one-sigmoid
   binary model, as skl2onnx does, or ``[N, 1]`` with ``binary_two_columns=False``), ``label``
   (int64 index, the argmax ``nncli predict`` takes) and ``label_name`` (the class name, gathered
@@ -23,7 +24,8 @@ computes what ``nncli predict`` computes:
 ``ir_version`` is the lowest that carries the chosen opset (the ``onnx`` package's own table), not
 the newest the installed ``onnx`` writes: a runtime refuses a model whose IR version is newer
 than it knows ("Unsupported model IR version"), while the graph only needs the opset. The default
-opset 17 gives IR version 8, which onnxruntime has read since 1.12.
+opset 17 gives IR version 8; onnxruntime 1.17, the floor of the ``export`` extra, reads up to IR
+version 9 (opset 20) and was run on these graphs.
 
 ``onnx`` and ``onnxruntime`` are optional (``pip install 'nncli[export]'``) and imported inside the
 functions, so importing this module costs nothing.
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
 
 #: The first opset whose Softmax normalises the last axis alone, as nncli's does.
 MIN_OPSET = 13
-#: IR version 8: onnxruntime >= 1.12 and most other runtimes read it.
+#: IR version 8: older runtimes read it too (onnxruntime 1.17 stops at IR version 9).
 DEFAULT_OPSET = 17
 #: From this opset the exact gelu is one ``Gelu`` node.
 GELU_OPSET = 20
