@@ -34,9 +34,10 @@ from typing import Any
 
 import numpy as np
 
+from nncli.engine import inputs
 from nncli.engine.losses import EPSILON
 from nncli.engine.model import Sequential
-from nncli.errors import UsageError
+from nncli.errors import ShapeError, UsageError
 
 STEP = 1e-6
 DEFAULT_MAX_PER_TENSOR = 1000
@@ -138,9 +139,7 @@ def gradcheck(
     _check_arguments(model, max_per_tensor, dtype, step)
     numeric, removed = _training_copy(model, "float64")
     analytic = numeric if dtype == "float64" else _training_copy(model, dtype)[0]
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y)
-    weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    x, y, weights = _batch(model, x, y, sample_weight)
     keep = _unclipped_rows(numeric, x)
     x, y, weights = x[keep], y[keep], None if weights is None else weights[keep]
     loss, gradients = _analytic_gradients(analytic, x, y, weights)
@@ -168,6 +167,19 @@ def _check_arguments(model: Any, max_per_tensor: Any, dtype: Any, step: Any) -> 
         raise UsageError(f"dtype must be one of {', '.join(TOLERANCES)}. Received: dtype={dtype!r}")
     if not isinstance(step, float) or not 0.0 < step < 1e-2:
         raise UsageError(f"step must be a float between 0 and 1e-2. Received: step={step!r}")
+
+
+def _batch(model: Sequential, x: Any, y: Any, sample_weight: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The batch as float64 features, targets and weights of matching lengths (checked before
+    any row is picked, so a mistake reads as one, not as an indexing error)."""
+    x = inputs.features(x, np.float64, "x")
+    if x.shape[1] != model.input_dim:
+        raise ShapeError(f"x has {x.shape[1]} features but the model expects {model.input_dim}")
+    y = np.asarray(y)
+    if y.ndim == 0 or len(y) != len(x):
+        raise ShapeError(f"x has {len(x)} rows but y has {'none' if y.ndim == 0 else len(y)}")
+    weights = inputs.sample_weights(sample_weight, len(x), np.float64)
+    return x, y, weights
 
 
 def _training_copy(model: Sequential, dtype: str) -> tuple[Sequential, list[str]]:

@@ -16,7 +16,7 @@ import pytest
 
 from nncli import Sequential, activations, layers, losses, regularizers
 from nncli.engine.gradcheck import DEFAULT_MAX_PER_TENSOR, TOLERANCES, gradcheck
-from nncli.errors import UsageError
+from nncli.errors import DataError, ShapeError, UsageError
 
 N_FEATURES, N_SAMPLES = 4, 12
 REPO = Path(__file__).resolve().parents[2]
@@ -229,6 +229,19 @@ def test_bad_arguments_are_refused(arguments, message):
     model = compiled(layers.Dense(1, input_dim=N_FEATURES))
     with pytest.raises(UsageError, match=message):
         gradcheck(model, batch(), targets(model.loss, 1), **arguments)
+
+
+def test_a_batch_that_does_not_fit_is_refused():
+    model = compiled(layers.Dense(1, activation="sigmoid", input_dim=N_FEATURES), loss="binary_crossentropy")
+    y = targets(model.loss, 1)
+    with pytest.raises(ShapeError, match="x has 3 features but the model expects 4"):
+        gradcheck(model, batch()[:, :3], y)
+    with pytest.raises(ShapeError, match="x has 12 rows but y has 5"):
+        gradcheck(model, batch(), y[:5])
+    with pytest.raises(ShapeError, match="sample_weight has 2 values for 12 samples"):
+        gradcheck(model, batch(), y, sample_weight=[1.0, 2.0])
+    with pytest.raises(DataError, match="x contains NaN"):
+        gradcheck(model, np.full((N_SAMPLES, N_FEATURES), np.nan), y)
 
 
 def test_a_model_must_be_built_and_compiled():
