@@ -5,13 +5,8 @@ from __future__ import annotations
 import errno
 import math
 import os
-import socket
 import stat
-import subprocess
-import sys
 import tempfile
-import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np

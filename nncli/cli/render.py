@@ -157,3 +157,19 @@ def predictions(result: dict[str, Any], output_format: str, proba: bool) -> str:
     for row in rows:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- nncli gradcheck
+def gradcheck_table(report: Any, title: str) -> Any:
+    """One row per layer and weight tensor: entries checked, largest errors, pass or fail."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", caption=f"pass: {report.tolerance}")
+    for column, justify in (("layer", "left"), ("tensor", "left"), ("shape", "left"), ("checked", "right"),
+                            ("max abs error", "right"), ("max rel error", "right"), ("result", "left")):
+        table.add_column(column, justify=justify, no_wrap=column in ("layer", "result"))
+    for row in report.rows:
+        checked = f"{row.n_checked}/{row.n_entries}" if row.sampled else str(row.n_checked)
+        table.add_row(row.layer, row.tensor, "x".join(map(str, row.shape)), checked, f"{row.max_abs_error:.1e}",
+                      f"{row.max_rel_error:.1e}", "ok" if row.passed else "FAILED")
+    return table

@@ -9,6 +9,9 @@ loop). Weights are drawn from ``(seed, layer index)``, so the same seed gives th
 
 from __future__ import annotations
 
+import inspect
+import json
+from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
@@ -25,6 +28,7 @@ from nncli.engine import training
 from nncli.errors import ConfigError, ShapeError, TrainingDivergedError, UsageError
 
 INIT_STREAM = 1
+SAVE_FORMAT = 1
 VERBOSE_CHOICES = ("auto", 0, 1, 2)
 
 
@@ -434,6 +438,46 @@ class Sequential:
     def get_config(self) -> dict[str, Any]:
         layers = [layer.get_config() for layer in self.layers]
         return {"input_dim": self.input_dim, "layers": layers}
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to an ``.npz`` file: its layers, compile settings and weights (plain
+        arrays and JSON, no pickle; the same format as a run's ``model.npz`` weights)."""
+        from nncli import io
+
+        self._require_built()
+        described = {"format": SAVE_FORMAT, "config": self.get_config(), "seed": self.seed, "name": self.name,
+                     "dtype": np.dtype(self.dtype).name, "compile": self._compile_config()}
+        arrays = {f"weight_{index:03d}": weight for index, weight in enumerate(self.get_weights())}
+        io.save_npz(path, {**arrays, "sequential": np.array(json.dumps(io.to_builtin(described)))})
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Sequential":
+        """A model written by ``save``: built, compiled as it was, with its weights."""
+        from nncli import io
+
+        arrays = io.load_npz(path, what="model file", error=UsageError)
+        if "sequential" not in arrays:
+            raise UsageError(f"{path} is not a model saved by Sequential.save (a run's model.npz loads with "
+                             f"nncli.load_run(run_folder))")
+        described = json.loads(str(arrays["sequential"][()]))
+        model = cls.from_config(described["config"], seed=described["seed"], dtype=described["dtype"])
+        model.name = described["name"]
+        if described.get("compile"):
+            model.compile(**described["compile"])
+        model.set_weights([arrays[name] for name in sorted(arrays) if name.startswith("weight_")])
+        return model
+
+    def _compile_config(self) -> dict[str, Any] | None:
+        if self.loss is None or self.optimizer is None:
+            return None
+        if any(entry.name not in metrics_module.METRICS or metrics_module.METRICS[entry.name] is not entry
+               for entry in self.compiled_metrics):
+            raise UsageError("save keeps registered metrics only; compile with metric names to save the model")
+        accepted = inspect.signature(type(self.optimizer)).parameters
+        optimizer = {key: value for key, value in self.optimizer.get_config().items() if key == "name" or key in accepted}
+        return {"loss": self.loss.get_config(), "optimizer": optimizer,
+                "metrics": [entry.name for entry in self.compiled_metrics]}
 
     @classmethod
     def from_config(cls, config: dict[str, Any], seed: int | None = None, dtype: str = "float32") -> "Sequential":

@@ -148,11 +148,17 @@ def predict_run(run_path: Path | str, inputs: Path | str, stream: Any = None) ->
     """Predictions for raw rows: class labels (names when known) and probabilities, or values."""
     from nncli import data
 
+    from nncli.experiment import portable
+
     loaded = load_run(run_path)
-    preprocessor = loaded.preprocessor
-    X_raw = data.read_features(inputs, data.Request(preprocessor.n_features, preprocessor.feature_names), stream)
+    preprocessor, row_names = loaded.preprocessor, None
+    if portable.is_photo_input(inputs):
+        X_raw, row_names = portable.predict_photos(loaded, inputs)
+    else:
+        X_raw = data.read_features(inputs, data.Request(preprocessor.n_features, preprocessor.feature_names), stream)
     outputs = loaded.predict_proba(X_raw)
-    result: dict[str, Any] = {"task": preprocessor.task, "outputs": outputs, "notices": loaded.notices}
+    result: dict[str, Any] = {"task": preprocessor.task, "outputs": outputs, "notices": loaded.notices,
+                              "row_names": row_names}
     if preprocessor.task == "classification":
         result["probabilities"] = outputs
         result["labels"] = [str(label) for label in preprocessor.decode(outputs.argmax(axis=1))]

@@ -547,28 +547,3 @@ def test_importing_nncli_does_not_import_onnx():
             "print(sorted(m for m in ('onnx', 'onnxruntime', 'PIL') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert result.stdout.strip() == "[]"
-
-
-# -- the lecture's LFW run ------------------------------------------------------------------------
-def test_the_lecture_lfw_run_exports_within_1e_5(tmp_path, shared_lfw_data_home):
-    """``nncli export runs/lfw``'s check, done with the library: test rows (raw) through the
-    exported graph against what ``predict`` computes for them."""
-    from cli_helpers import CONFIGS, invoke
-
-    from nncli import experiment
-
-    result = invoke(["train", CONFIGS / "lfw.yaml", f"data.data_home={shared_lfw_data_home}",
-                     "--runs-dir", tmp_path / "runs", "--quiet", "--no-plots"])
-    assert result.exit_code == 0, result.stderr + result.stdout
-    run = Path(result.stdout.strip().splitlines()[-1])
-    loaded = experiment.load_run(run)
-    prepared = experiment.prepare(loaded.config, loaded.preprocessor)
-    pre = loaded.preprocessor
-    proto = export.to_onnx(loaded.model, export.Preprocessing(pre.scaler, pre.scaler_state),
-                           task=pre.task, class_names=pre.class_names)
-    X_test_raw = prepared.X_test_raw
-    outputs = loaded.model.loss.probabilities(loaded.model.predict(pre.transform_X(X_test_raw)).astype(np.float64))
-    expected = np.hstack([1.0 - outputs, outputs])
-    verification = export.write_verified(proto, tmp_path / "lfw.onnx", X_test_raw, expected)
-    assert verification.n_rows == 192
-    assert verification.max_difference <= 1e-5

@@ -5,8 +5,6 @@ it, everything within 80 columns, and a consistent screen after Ctrl-C."""
 from __future__ import annotations
 
 import re
-import signal
-import time
 
 import pytest
 

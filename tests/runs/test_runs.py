@@ -6,7 +6,6 @@ import errno
 import math
 import os
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -16,13 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from nncli import runs
-from nncli.errors import DataError, NncliError, RunDirError, UsageError
+from nncli.errors import RunDirError, UsageError
 from nncli.io import write_json, write_yaml
 from nncli.runs import HistoryWriter, RunDir, aggregate, best_epoch, effective_status, list_runs, read_history, validate_run_name
 

@@ -12,7 +12,10 @@ from nncli.cli import output
 @output.handle_errors
 def predict(
     run: Annotated[Path, typer.Argument(help="A run directory made by nncli train.")],
-    input: Annotated[str, typer.Option("--input", "-i", help="Raw rows: CSV, .npy or .npz (key X); - for CSV on stdin.")],
+    input: Annotated[str, typer.Option("--input", "-i", help=(
+        "Raw rows: CSV, .npy or .npz (key X); - for CSV on stdin. For a run trained on lfw: face photos too (an "
+        "image, a folder or a glob; a photo that is not 250x250 is centre-fitted to 250x250 first, then cropped "
+        "and resized as scikit-learn's LFW loader does)."))],
     output_file: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
     proba: Annotated[bool, typer.Option("--proba", help="Add each class's probability.")] = False,
@@ -24,6 +27,7 @@ def predict(
     Examples:
       nncli predict runs/iris_csv --input flowers.csv --proba
       cat rows.csv | nncli predict runs/digits --input -
+      nncli predict runs/lfw --input "photos/*.jpg" --proba
     """
     from nncli import experiment, io
     from nncli.cli import render
