@@ -106,7 +106,11 @@ class Registry:
             if name is None:
                 raise ConfigError(f"a {self.kind} given as a mapping needs a 'name'. Received: {identifier!r}")
         if not isinstance(name, str):
-            raise ConfigError(f"Could not interpret {self.kind} identifier: {identifier!r}")
+            raise ConfigError(
+                f"Could not interpret {self.kind} identifier: {identifier!r}. Expected a name, a mapping with 'name' "
+                f"or a {base.__name__} object. Received: {type(identifier).__name__} (valid names: "
+                f"{', '.join(self.names())})"
+            )
         try:
             return self[name](**arguments)
         except TypeError as error:

@@ -369,12 +369,16 @@ class Sequential:
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
                  sample_weight: Any = None, return_dict: bool = False) -> float | list[float] | dict[str, float]:
         """Loss and metrics in inference mode: ``[loss, *metrics]``, a float when there are no
-        metrics, or a dict with ``return_dict=True``."""
+        metrics, or a dict with ``return_dict=True``. With ``verbose`` other than 0 (Keras's
+        "auto" by default) it also prints them on one line: ``loss=0.2875 accuracy=0.9271``."""
         self._require_compiled()
+        _check_verbose(verbose)
         x = self._features(x)
         targets = self._targets(y, len(x))
         weights = inputs.sample_weights(sample_weight, len(x), self.dtype)
         logs = self.evaluate_arrays(x, targets, weights)
+        if verbose != 0:
+            print(progress.format_logs(logs))
         if return_dict:
             return logs
         values = [logs[name] for name in self.metrics_names]
@@ -512,5 +516,9 @@ def _check_fit_arguments(batch_size: Any, epochs: Any, validation_split: Any, ve
         raise ConfigError(f"epochs must be a non-negative integer. Received: epochs={epochs!r}")
     if not 0.0 <= float(validation_split) < 1.0:
         raise ConfigError(f"validation_split must be in [0, 1). Received: validation_split={validation_split!r}")
+    _check_verbose(verbose)
+
+
+def _check_verbose(verbose: Any) -> None:
     if isinstance(verbose, bool) or verbose not in VERBOSE_CHOICES:
         raise ConfigError(f"verbose must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
