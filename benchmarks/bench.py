@@ -241,10 +241,10 @@ def train_nncli(workload: Workload, data: Dataset, epochs: int) -> TrainResult:
     if losses:
         final_loss = float(losses[-1])
     else:
-        final_loss = float(model.evaluate(data.x_train, data.y_train)[0])
+        final_loss = float(model.evaluate(data.x_train, data.y_train, verbose=0)[0])
     accuracy = None
     if data.x_test is not None:
-        accuracy = float(model.evaluate(data.x_test, data.y_test)[1])
+        accuracy = float(model.evaluate(data.x_test, data.y_test, verbose=0)[1])
     return TrainResult(seconds, final_loss, accuracy)
 
 
