@@ -31,3 +31,24 @@ def test_the_python_example_runs(tmp_path, capsys):
 def test_files_the_readme_names_exist(path):
     assert path in README.read_text(encoding="utf-8")
     assert (README.parent / path).exists()
+
+
+def test_the_config_table_is_the_schema():
+    from nncli.config.schema import markdown_rows
+
+    text = README.read_text(encoding="utf-8")
+    start = text.index("| key | default | meaning |\n| --- | --- | --- |\n") + len("| key | default | meaning |\n| --- | --- | --- |\n")
+    table = text[start:text.index("\n\n", start)].splitlines()
+    assert table == markdown_rows(), "regenerate the README's config table from nncli.config.schema.markdown_rows()"
+
+
+def test_every_command_has_a_readme_section_and_an_example_in_its_help():
+    from cli_helpers import invoke
+
+    from nncli.cli.app import app
+
+    text = README.read_text(encoding="utf-8")
+    for command in app.registered_commands:
+        name = command.callback.__name__
+        assert f"### `nncli {name}" in text, name
+        assert "Example" in invoke([name, "--help"]).stdout, name

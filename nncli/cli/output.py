@@ -29,9 +29,9 @@ def stdout() -> Any:
     from rich.console import Console
 
     console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
+    if not console.is_terminal and "COLUMNS" not in os.environ:
         # Piped or captured: tables are read by scripts and people alike, so do not squeeze
-        # them to Rich's 80-column default.
+        # them to Rich's 80-column default (COLUMNS, when set, says the width).
         console = Console(highlight=False, soft_wrap=True, width=200)
     return console
 

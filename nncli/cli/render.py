@@ -88,15 +88,14 @@ def runs_table(listing: Any, width: int, columns: list[str] | None = None, title
 def _fitting(chosen: list[str], wanted: list[str], rows: list[dict], width: int,
              aggregated: bool) -> tuple[list[str], list[str]]:
     used = sum(_width(rows, column, aggregated) + 3 for column in chosen) + 1
-    kept, left_out = list(chosen), []
-    for column in wanted:
+    kept = list(chosen)
+    for index, column in enumerate(wanted):  # in order of importance: the first that does not fit ends it
         need = _width(rows, column, aggregated) + 3
-        if used + need <= width:
-            kept.append(column)
-            used += need
-        else:
-            left_out.append(column)
-    return kept, [c for c in left_out if c not in ("loss curve", "created")]
+        if used + need > width:
+            return kept, [c for c in wanted[index:] if c not in ("loss curve", "created")]
+        kept.append(column)
+        used += need
+    return kept, []
 
 
 def _width(rows: list[dict], column: str, aggregated: bool) -> int:

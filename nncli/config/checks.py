@@ -224,8 +224,22 @@ def _check_training(raw: dict, prefix: tuple, problems: Problems) -> dict | None
     if not ok:
         return None
     section.update(resolved)
+    fits = _check_metrics_fit_the_loss(section, prefix, problems)
     monitors_ok = _check_monitors(section, prefix, problems)
-    return section if monitors_ok else None
+    return section if monitors_ok and fits else None
+
+
+def _check_metrics_fit_the_loss(training: dict, prefix: tuple, problems: Problems) -> bool:
+    """A metric that needs classes (its entry says so) with a regression loss is a located problem."""
+    loss = losses_module.LOSSES[training["loss"]["name"]]
+    if loss.target_kind in losses_module.TARGET_KINDS["classification"]:
+        return True
+    wrong = [(index, name) for index, name in enumerate(training["metrics"]) if metrics_module.METRICS[name].needs_classes]
+    for index, name in wrong:
+        problems.append((dotted(prefix + ("metrics", index)),
+                         f"metric {name!r} needs a classification loss, but the loss is {loss.name!r}; for regression "
+                         f"use {', '.join(metrics_module.regression_metrics())}"))
+    return not wrong
 
 
 def _check_monitors(training: dict, prefix: tuple, problems: Problems) -> bool:
@@ -235,7 +249,7 @@ def _check_monitors(training: dict, prefix: tuple, problems: Problems) -> bool:
     ok = True
     for key in configurable_callbacks():
         settings = training.get(key)
-        if not settings:
+        if not settings or "monitor" not in settings:  # only callbacks that watch a quantity
             continue
         monitor = settings["monitor"]
         base = monitor[4:] if monitor.startswith("val_") else monitor

@@ -34,8 +34,8 @@ class ExperimentSchema(BaseModel):
     seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed of weight initialization, shuffling and dropout.")
     data: dict[str, Any] = Field(description="Where the data comes from and how it is split and scaled (DataSchema "
                                  "plus the source's own keys).")
-    model: dict[str, Any] = Field(description="The architecture (ModelSchema), or a path to an architecture file "
-                                  "relative to this config file.")
+    model: dict[str, Any] = Field(description="The architecture (ModelSchema), or the path of an architecture file "
+                                  "(from this file's folder; from the current folder on the command line).")
     training: dict[str, Any] = Field(description="compile() and fit() arguments (TrainingSchema).")
 
     @field_validator("name")
@@ -149,6 +149,14 @@ def _parameter_descriptions(cls: type) -> dict[str, str]:
             for name in match.group(1).split(","):
                 found[name.strip()] = lines[index + 1].strip()
     return found
+
+
+def markdown_rows() -> list[str]:
+    """The README's config table, one ``| `key` | default | meaning |`` line per key."""
+    def shown(default: Any) -> str:
+        return default if default == "required" else f"`{default if isinstance(default, str) else repr(default)}`"
+
+    return [f"| `{key}` | {shown(default)} | {description} |" for key, default, description in schema_rows()]
 
 
 def schema_rows() -> list[tuple[str, Any, str]]:

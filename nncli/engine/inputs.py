@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from nncli.engine import metrics as metrics_module
 from nncli.engine.losses import Loss
 from nncli.errors import ConfigError, DataError, ShapeError
 
@@ -147,3 +148,36 @@ def combine(first: np.ndarray | None, second: np.ndarray | None) -> np.ndarray |
     if first is None:
         return second
     return first if second is None else first * second
+
+
+VERBOSE_CHOICES = ("auto", 0, 1, 2)
+
+
+def metric_list(metrics: Any) -> list:
+    """``metrics`` as a list: None → [], one name → [name]; anything else must be a list/tuple."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, str) or callable(metrics) or isinstance(metrics, metrics_module.Metric):
+        return [metrics]
+    if isinstance(metrics, (list, tuple)):
+        return list(metrics)
+    raise ConfigError(
+        f"Expected `metrics` to be a metric name or a list of them, e.g. metrics=['accuracy']. "
+        f"Received: metrics={metrics!r} of type {type(metrics).__name__} "
+        f"(valid names: {', '.join(metrics_module.METRICS.names())})"
+    )
+
+
+def check_fit_arguments(batch_size: Any, epochs: Any, validation_split: Any, verbose: Any) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ConfigError(f"batch_size must be a positive integer. Received: batch_size={batch_size!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ConfigError(f"epochs must be a non-negative integer. Received: epochs={epochs!r}")
+    if not 0.0 <= float(validation_split) < 1.0:
+        raise ConfigError(f"validation_split must be in [0, 1). Received: validation_split={validation_split!r}")
+    check_verbose(verbose)
+
+
+def check_verbose(verbose: Any) -> None:
+    if isinstance(verbose, bool) or verbose not in VERBOSE_CHOICES:
+        raise ConfigError(f"verbose must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")

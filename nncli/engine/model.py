@@ -9,8 +9,6 @@ loop). Weights are drawn from ``(seed, layer index)``, so the same seed gives th
 
 from __future__ import annotations
 
-import inspect
-import json
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -23,13 +21,12 @@ from nncli.engine import losses as losses_module
 from nncli.engine import metrics as metrics_module
 from nncli.engine import optimizers as optimizers_module
 from nncli.engine import progress
+from nncli.engine import saving
 from nncli.engine import summary as summary_module
 from nncli.engine import training
 from nncli.errors import ConfigError, ShapeError, TrainingDivergedError, UsageError
 
 INIT_STREAM = 1
-SAVE_FORMAT = 1
-VERBOSE_CHOICES = ("auto", 0, 1, 2)
 
 
 def validation_split_index(n_samples: int, validation_split: float) -> int:
@@ -183,7 +180,7 @@ class Sequential:
             raise ConfigError("compile needs a loss, e.g. loss='binary_crossentropy'")
         self.loss = losses_module.get(loss)
         self.optimizer = optimizers_module.get(optimizer)
-        self.compiled_metrics = [metrics_module.get(identifier) for identifier in _metric_list(metrics)]
+        self.compiled_metrics = [metrics_module.get(identifier) for identifier in inputs.metric_list(metrics)]
         for entry in self.compiled_metrics:
             if entry.needs_classes and self.loss.task == "regression":
                 raise ConfigError(
@@ -246,7 +243,7 @@ class Sequential:
         """
         self._require_compiled()
         batch_size = 32 if batch_size is None else batch_size
-        _check_fit_arguments(batch_size, epochs, validation_split, verbose)
+        inputs.check_fit_arguments(batch_size, epochs, validation_split, verbose)
         if x is None or y is None:
             raise UsageError("fit needs x and y")
         x = self._features(x)
@@ -372,7 +369,7 @@ class Sequential:
         metrics, or a dict with ``return_dict=True``. With ``verbose`` other than 0 (Keras's
         "auto" by default) it also prints them on one line: ``loss=0.2875 accuracy=0.9271``."""
         self._require_compiled()
-        _check_verbose(verbose)
+        inputs.check_verbose(verbose)
         x = self._features(x)
         targets = self._targets(y, len(x))
         weights = inputs.sample_weights(sample_weight, len(x), self.dtype)
@@ -445,43 +442,13 @@ class Sequential:
 
     def save(self, path: str | Path) -> Path:
         """Write the model to an ``.npz`` file: its layers, compile settings and weights (plain
-        arrays and JSON, no pickle; the same format as a run's ``model.npz`` weights)."""
-        from nncli import io
-
-        self._require_built()
-        described = {"format": SAVE_FORMAT, "config": self.get_config(), "seed": self.seed, "name": self.name,
-                     "dtype": np.dtype(self.dtype).name, "compile": self._compile_config()}
-        arrays = {f"weight_{index:03d}": weight for index, weight in enumerate(self.get_weights())}
-        io.save_npz(path, {**arrays, "sequential": np.array(json.dumps(io.to_builtin(described)))})
-        return Path(path)
+        arrays and JSON, no pickle; the same weight arrays as a run's ``model.npz``)."""
+        return saving.save(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> "Sequential":
         """A model written by ``save``: built, compiled as it was, with its weights."""
-        from nncli import io
-
-        arrays = io.load_npz(path, what="model file", error=UsageError)
-        if "sequential" not in arrays:
-            raise UsageError(f"{path} is not a model saved by Sequential.save (a run's model.npz loads with "
-                             f"nncli.load_run(run_folder))")
-        described = json.loads(str(arrays["sequential"][()]))
-        model = cls.from_config(described["config"], seed=described["seed"], dtype=described["dtype"])
-        model.name = described["name"]
-        if described.get("compile"):
-            model.compile(**described["compile"])
-        model.set_weights([arrays[name] for name in sorted(arrays) if name.startswith("weight_")])
-        return model
-
-    def _compile_config(self) -> dict[str, Any] | None:
-        if self.loss is None or self.optimizer is None:
-            return None
-        if any(entry.name not in metrics_module.METRICS or metrics_module.METRICS[entry.name] is not entry
-               for entry in self.compiled_metrics):
-            raise UsageError("save keeps registered metrics only; compile with metric names to save the model")
-        accepted = inspect.signature(type(self.optimizer)).parameters
-        optimizer = {key: value for key, value in self.optimizer.get_config().items() if key == "name" or key in accepted}
-        return {"loss": self.loss.get_config(), "optimizer": optimizer,
-                "metrics": [entry.name for entry in self.compiled_metrics]}
+        return saving.load(cls, path)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], seed: int | None = None, dtype: str = "float32") -> "Sequential":
@@ -492,33 +459,3 @@ class Sequential:
                 layer.input_dim = layers_module.positive_int("input_dim", config["input_dim"])
             model.add(layer)
         return model
-
-
-def _metric_list(metrics: Any) -> list:
-    """``metrics`` as a list: None → [], one name → [name]; anything else must be a list/tuple."""
-    if metrics is None:
-        return []
-    if isinstance(metrics, str) or callable(metrics) or isinstance(metrics, metrics_module.Metric):
-        return [metrics]
-    if isinstance(metrics, (list, tuple)):
-        return list(metrics)
-    raise ConfigError(
-        f"Expected `metrics` to be a metric name or a list of them, e.g. metrics=['accuracy']. "
-        f"Received: metrics={metrics!r} of type {type(metrics).__name__} "
-        f"(valid names: {', '.join(metrics_module.METRICS.names())})"
-    )
-
-
-def _check_fit_arguments(batch_size: Any, epochs: Any, validation_split: Any, verbose: Any) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ConfigError(f"batch_size must be a positive integer. Received: batch_size={batch_size!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ConfigError(f"epochs must be a non-negative integer. Received: epochs={epochs!r}")
-    if not 0.0 <= float(validation_split) < 1.0:
-        raise ConfigError(f"validation_split must be in [0, 1). Received: validation_split={validation_split!r}")
-    _check_verbose(verbose)
-
-
-def _check_verbose(verbose: Any) -> None:
-    if isinstance(verbose, bool) or verbose not in VERBOSE_CHOICES:
-        raise ConfigError(f"verbose must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")

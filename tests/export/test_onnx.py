@@ -110,7 +110,7 @@ def op_types(proto) -> list[str]:
 
 # -- activations ------------------------------------------------------------------------------
 def test_every_registered_activation_has_nodes():
-    assert set(export.ACTIVATIONS) == set(activations.ACTIVATIONS.names())
+    assert set(export.nodes.ACTIVATIONS) == set(activations.ACTIVATIONS.names())
 
 
 @pytest.mark.parametrize("opset", OPSETS)

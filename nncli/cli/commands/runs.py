@@ -54,5 +54,5 @@ def runs(
                                         aggregated=bool(aggregate))
     console.print(table)
     if left_out:
-        output.note(f"{len(left_out)} more columns ({', '.join(left_out[:4])}{', ...' if len(left_out) > 4 else ''}): "
-                    "choose with --columns, or --json/--csv for all")
+        shown = ", ".join(left_out[:3]) + (", ..." if len(left_out) > 3 else "")
+        output.note(f"+{len(left_out)} columns ({shown}): choose with --columns")
