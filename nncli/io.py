@@ -68,6 +68,13 @@ def status(path: Path | str, what: str = "file", error: type[NncliError] = Usage
         raise error(f"cannot read {what} {path!r}: the path contains a NUL character") from None
 
 
+def is_folder(path: Path | str, what: str = "path", error: type[NncliError] = UsageError) -> bool:
+    """True for an existing folder; False for anything else or nothing (a name the file system
+    refuses, such as a component over 255 bytes, is ``error``, not an exception)."""
+    info = status(path, what, error)
+    return info is not None and stat.S_ISDIR(info.st_mode)
+
+
 def regular_file(path: Path | str, what: str = "file", error: type[NncliError] = UsageError) -> Path:
     """``path`` if it names an existing regular file; otherwise ``error`` saying what it is.
 
@@ -105,6 +112,14 @@ def read_text(path: Path | str, *, max_bytes: int = MAX_TEXT_BYTES, what: str = 
     """A UTF-8 text file (a byte-order mark is dropped) of at most ``max_bytes`` bytes."""
     data = read_bytes(path, max_bytes=max_bytes, what=what, error=error)
     return decode(data, f"{what} {path}", error)
+
+
+def read_stream(stream: BinaryIO, *, max_bytes: int, what: str, error: type[NncliError] = UsageError) -> str:
+    """UTF-8 text from a byte stream (standard input), at most ``max_bytes`` of it."""
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise error(f"{what} holds more than {max_bytes:,} bytes; refused")
+    return decode(data, what, error)
 
 
 def decode(data: bytes, where: str, error: type[NncliError] = UsageError) -> str:

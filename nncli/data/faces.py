@@ -28,6 +28,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from nncli import io
 from nncli.errors import DataError, UsageError
 
 #: The side of an LFW image, in pixels; photos of other sizes are centre-fitted to it.
@@ -140,7 +141,7 @@ def image_paths(sources: str | Path | Sequence[str | Path]) -> list[Path]:
 
 def _expand(source: str | Path) -> list[Path]:
     path = Path(source)
-    if path.is_dir():
+    if io.is_folder(path, "input", DataError):
         images = sorted(child for child in path.iterdir() if child.is_file() and _looks_like_image(child))
         if not images:
             raise DataError(f"the folder {path} has no image files (looked for {', '.join(IMAGE_SUFFIXES)})")

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from nncli import io
 from nncli.errors import UsageError
 from nncli.experiment.evaluation import LoadedRun, load_run
 from nncli.experiment.prepare import checked_model, prepare, targets
@@ -56,7 +57,7 @@ def gradcheck_target(target: Path | str, *, samples: int = 32, dtype: str = "flo
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise UsageError(f"--samples must be a positive integer. Received: {samples!r}")
     target = Path(target)
-    if target.is_dir():
+    if io.is_folder(target, "config or run directory"):
         loaded = load_run(target)
         model, prepared = loaded.model, prepare(loaded.config, loaded.preprocessor)
     else:
@@ -74,7 +75,7 @@ def is_photo_input(inputs: Any) -> bool:
     text = str(inputs)
     if text == "-":
         return False
-    return any(char in text for char in "*?[") or Path(text).is_dir() or Path(text).suffix.lower() in IMAGE_SUFFIXES
+    return any(char in text for char in "*?[") or io.is_folder(text, "input") or Path(text).suffix.lower() in IMAGE_SUFFIXES
 
 
 def predict_photos(loaded: LoadedRun, inputs: Any) -> tuple[np.ndarray, list[str]]:

@@ -14,6 +14,7 @@ from nncli.engine import losses as losses_module
 from nncli.engine import optimizers as optimizers_module
 from nncli.engine.callbacks import CALLBACKS, Callback
 from nncli.engine.model import Sequential, validation_split_index
+from nncli import io
 from nncli.errors import UsageError
 from nncli.experiment import rules
 
@@ -147,7 +148,7 @@ def summarize(target: Any) -> Sequential:
     from nncli.runs import RunDir
 
     target = Path(target)
-    if target.is_dir():
+    if io.is_folder(target, "summary target"):
         target = RunDir.open(target).config
     loaded = config_module.load_any(target)
     input_dim = loaded.model.input_dim

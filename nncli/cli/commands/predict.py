@@ -35,7 +35,7 @@ def predict(
 
     if output_format not in ("csv", "json"):
         raise UsageError(f"--format must be csv or json. Received: {output_format!r}")
-    result = experiment.predict_run(run, input, stream=sys.stdin if input == "-" else None)
+    result = experiment.predict_run(run, input, stream=_stdin() if input == "-" else None)
     for notice in result.get("notices", []):
         output.note(notice)
     text = render.predictions(result, output_format, proba)
@@ -44,3 +44,15 @@ def predict(
     else:
         io.atomic_write_text(output_file, text)
         output.note(f"wrote {len(result['outputs'])} predictions to {output_file}")
+
+
+def _stdin():
+    """Standard input as text, decoded as UTF-8 whatever the locale says (bounded)."""
+    import io as text_io
+
+    from nncli import io
+    from nncli.data.tables import MAX_TABLE_BYTES
+    from nncli.errors import DataError
+
+    return text_io.StringIO(io.read_stream(sys.stdin.buffer, max_bytes=MAX_TABLE_BYTES, what="standard input",
+                                           error=DataError))

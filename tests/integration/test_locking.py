@@ -1,0 +1,34 @@
+"""Two writers of one run at once: one trains, the other is refused at once naming the holder;
+history.csv is never interleaved and the checkpoint never cut (issue 14, A4)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from cli_helpers import CONFIGS, REPO, process_env, train_run
+
+
+def _resume(run, epochs):
+    return subprocess.Popen([sys.executable, "-m", "nncli.cli", "train", "--resume", str(run),
+                             f"training.epochs={epochs}", "--quiet"], cwd=REPO, env=process_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_concurrent_resumes_never_corrupt_the_history(tmp_path):
+    for repetition in range(5):
+        run = train_run(tmp_path / f"r{repetition}", "iris.yaml")
+        metrics = json.loads((run / "metrics.json").read_text())
+        metrics["status"] = "interrupted"
+        (run / "metrics.json").write_text(json.dumps(metrics))
+        first, second = _resume(run, 200), _resume(run, 200)
+        outcomes = [process.communicate(timeout=120) + (process.returncode,) for process in (first, second)]
+        codes = sorted(code for _, _, code in outcomes)
+        assert codes == [0, 1], outcomes
+        refused = next(stderr for _, stderr, code in outcomes if code == 1)
+        assert "is being written by pid" in " ".join(refused.split())
+        rows = (run / "history.csv").read_text().splitlines()
+        assert rows[0].startswith("epoch,") and [int(row.split(",")[0]) for row in rows[1:]] == list(range(1, 201))
+        assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
+        assert not list(run.glob(".*.tmp"))
