@@ -53,6 +53,41 @@ def cause(error: OSError) -> str:
     return f"{reason} ({hint})" if hint and hint not in reason else reason
 
 
+# --------------------------------------------------------------------------- memory
+def available_memory() -> int | None:
+    """Bytes of memory this machine can give a new allocation now (``MemAvailable``), or None
+    where the system does not say."""
+    try:
+        with open("/proc/meminfo", "rb") as stream:
+            for line in stream.read(64_000).decode("ascii", "replace").splitlines():
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def readable_size(n_bytes: float) -> str:
+    """``1.9 GiB``: a size as a person reads it."""
+    n_bytes = float(min(n_bytes, 1e300))  # an integer of 400 digits does not fit a float
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n_bytes < 1024 or unit == "PiB":
+            return f"{n_bytes:.1f} {unit}" if unit != "B" else f"{int(n_bytes)} B"
+        n_bytes /= 1024
+    return f"{n_bytes:.1f} PiB"
+
+
+def check_fits(n_bytes: float, what: str, fix: str, error: type[NncliError] = UsageError) -> None:
+    """Refuse, before allocating, what would not fit in the memory available now."""
+    available = available_memory()
+    if available is not None and n_bytes > available:
+        raise error(f"{what} needs about {readable_size(n_bytes)}, more than the {readable_size(available)} this "
+                    f"machine has available; {fix}")
+
+
 # --------------------------------------------------------------------------- checks and reads
 def status(path: Path | str, what: str = "file", error: type[NncliError] = UsageError) -> os.stat_result | None:
     """``os.stat(path)``, or None when nothing is there; other failures (a name too long, no

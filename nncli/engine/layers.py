@@ -99,6 +99,10 @@ class Layer:
     def make_weights(self, input_dim: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         return {}
 
+    def weight_count(self, input_dim: int) -> int:
+        """How many numbers ``build(input_dim)`` will allocate (checked before allocating)."""
+        return 0
+
     def bind(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Use the model's flat-vector views for weights and gradients."""
         self.params = params
@@ -213,6 +217,9 @@ class Dense(Layer):
 
     def compute_output_dim(self, input_dim):
         return self.units
+
+    def weight_count(self, input_dim):
+        return (input_dim + int(self.use_bias)) * self.units
 
     def make_weights(self, input_dim, rng):
         weights = {"kernel": self.kernel_initializer((input_dim, self.units), rng, self.dtype)}
@@ -362,6 +369,9 @@ class BatchNormalization(Layer):
         self.epsilon = float(epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
+
+    def weight_count(self, input_dim):
+        return 4 * input_dim
 
     def make_weights(self, input_dim, rng):
         self.moving_mean = np.zeros(input_dim, dtype=self.dtype)

@@ -123,6 +123,7 @@ class Sequential:
         first = self.layers[0]
         if first.input_dim is not None and first.input_dim != input_dim:
             raise ShapeError(f"the first layer expects {first.input_dim} features, got {input_dim}")
+        self._check_size(input_dim)
         size = input_dim
         for index, layer in enumerate(self.layers):
             if not layer.built:
@@ -133,6 +134,18 @@ class Sequential:
         self.built = True
         if self.optimizer is not None:
             self.optimizer.build(self._params.size, self.dtype)
+
+    def _check_size(self, input_dim: int) -> None:
+        """Refuse, before allocating, a model whose weights, gradients and optimizer state
+        (about six copies) would not fit in memory."""
+        from nncli.io import check_fits
+
+        total, size = 0, input_dim
+        for layer in self.layers:
+            total += layer.weight_count(size)
+            size = layer.compute_output_dim(size)
+        check_fits(6 * total * np.dtype(self.dtype).itemsize, f"a model of {total:,} weights",
+                   "use fewer or smaller layers", ConfigError)
 
     def _pack(self) -> None:
         """Move every trainable weight into one flat vector; layers keep views into it."""

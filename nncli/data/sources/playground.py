@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from nncli.data.registry import SOURCES, Dataset, Source, SourceParams
+from nncli.errors import ConfigError
 
 
 class PlaygroundParams(SourceParams):
@@ -110,6 +111,11 @@ PLAYGROUND_EXTRA_FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "si
 
 def _add_playground(name: str, generate: Callable, task: str, summary: str) -> None:
     def load(params: PlaygroundParams, seed: int) -> Dataset:
+        from nncli.io import check_fits
+
+        features = len(PLAYGROUND_EXTRA_FEATURES) if params.extra_features else len(PLAYGROUND_FEATURES)
+        check_fits(8 * params.n_samples * (features + 6), f"data.n_samples={params.n_samples:,}",
+                   "use fewer samples", ConfigError)
         rng = np.random.default_rng(seed)
         points, y = generate(rng, params.n_samples, params.noise)
         order = rng.permutation(params.n_samples)  # the playground shuffles after generating
