@@ -22,17 +22,17 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 def stderr() -> Any:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 
 def stdout() -> Any:
     from rich.console import Console
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, emoji=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         # Piped or captured: tables are read by scripts and people alike, so do not squeeze
         # them to Rich's 80-column default (COLUMNS, when set, says the width).
-        console = Console(highlight=False, soft_wrap=True, width=200)
+        console = Console(highlight=False, emoji=False, soft_wrap=True, width=200)
     return console
 
 

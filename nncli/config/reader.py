@@ -213,4 +213,5 @@ def _kind_of(value: Any) -> str:
         return "a mapping"
     if value is None:
         return "null"
-    return f"the value {short(value)}"
+    # Not the value: a file that is not a config (say /etc/passwd) must not be echoed.
+    return f"a single {type(value).__name__} (the file does not look like an nncli config)"

@@ -234,7 +234,7 @@ def callbacks_for(verbose: Any, stream: TextIO | None = None) -> list[Callback]:
         return [PlainProgress(stream)]
     from rich.console import Console
 
-    console = Console(file=stream, highlight=False)
+    console = Console(file=stream, highlight=False, emoji=False)
     if console.is_terminal or console.is_jupyter:
         return [LiveProgress(console)]
     return [PlainProgress(stream)]

@@ -61,5 +61,5 @@ def text(model: Any) -> str:
     from rich.console import Console
 
     buffer = io.StringIO()
-    render(model, Console(file=buffer, width=200, color_system=None, highlight=False))
+    render(model, Console(file=buffer, width=200, color_system=None, highlight=False, emoji=False))
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())

@@ -131,6 +131,22 @@ def test_a_config_that_is_not_yaml_does_not_echo_its_content(tmp_path):
     assert "hunter2" not in result.stderr
 
 
+@pytest.mark.parametrize("text", ["root:x:0:0:hunter2:/root:/bin/bash\n", "hunter2\n", "- hunter2\n"])
+def test_a_file_that_is_valid_yaml_but_not_a_config_is_not_echoed(tmp_path, text):
+    """/etc/passwd parses as one YAML string; the message says what the file is, not what it holds."""
+    other = tmp_path / "passwd"
+    other.write_text(text)
+    result = invoke(["train", other])
+    assert_clean(result, 2, "the top level must be a mapping")
+    assert "hunter2" not in result.stderr
+
+
+def test_emoji_codes_in_names_are_printed_as_typed(tmp_path):
+    """Rich turns ':x:' into an emoji unless told not to; a path is printed exactly."""
+    result = invoke(["train", tmp_path / "a:x:b.yaml"])
+    assert_clean(result, 2, "a:x:b.yaml")
+
+
 def test_class_weight_keys_are_checked_against_the_classes(tmp_path):
     result = invoke(["train", CONFIGS / "breast_cancer.yaml", "training.class_weight={500000000: 1.0}",
                      "--runs-dir", tmp_path, "--no-plots"])
