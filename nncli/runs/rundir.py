@@ -39,13 +39,18 @@ from nncli.runs.names import new_run_folder
 STALE_AFTER_S = 3600.0
 
 CONFIG_FILE = "config.yaml"
-SUMMARY_FILE = "summary.txt"
-HISTORY_FILE = "history.csv"
-CHECKPOINT_FILE = "checkpoint.npz"
-MODEL_FILE = "model.npz"
-METRICS_FILE = "metrics.json"
 #: The largest metrics.json read.
 MAX_METRICS_BYTES = 4 * 1024 * 1024
+
+
+class RunFile:
+    """A file of every run folder: ``run.history`` is ``run.path / "history.csv"``."""
+
+    def __init__(self, file_name: str) -> None:
+        self.file_name = file_name
+
+    def __get__(self, run: "RunDir | None", owner: type) -> Any:
+        return self if run is None else run.path / self.file_name
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,13 @@ class RunDir:
     """One run folder and the paths of its files."""
 
     path: Path
+
+    config = RunFile(CONFIG_FILE)
+    summary = RunFile("summary.txt")
+    history = RunFile("history.csv")
+    checkpoint = RunFile("checkpoint.npz")
+    model = RunFile("model.npz")
+    metrics = RunFile("metrics.json")
 
     @classmethod
     def create(cls, runs_dir: Path | str, name: str) -> RunDir:
@@ -87,30 +99,6 @@ class RunDir:
     @property
     def name(self) -> str:
         return self.path.name
-
-    @property
-    def config(self) -> Path:
-        return self.path / CONFIG_FILE
-
-    @property
-    def summary(self) -> Path:
-        return self.path / SUMMARY_FILE
-
-    @property
-    def history(self) -> Path:
-        return self.path / HISTORY_FILE
-
-    @property
-    def checkpoint(self) -> Path:
-        return self.path / CHECKPOINT_FILE
-
-    @property
-    def model(self) -> Path:
-        return self.path / MODEL_FILE
-
-    @property
-    def metrics(self) -> Path:
-        return self.path / METRICS_FILE
 
     def read_metrics(self) -> dict[str, Any] | None:
         """The content of ``metrics.json``, or None when it was never written."""
