@@ -3,6 +3,7 @@ one message naming what was wrong, exit 2 for usage and config, 1 for runtime fa
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import warnings
@@ -163,3 +164,26 @@ def test_listing_a_runs_folder_with_a_hostile_run_warns_and_lists_the_rest(tmp_p
     assert result.exit_code == 0
     assert [row["name"] for row in json.loads(result.stdout)] == [good.name]
     assert f"warning: skipped {bad}" in result.stderr.replace("\n", "")
+
+
+def test_a_full_disk_at_the_final_model_write_is_recorded_in_metrics(tmp_path, monkeypatch):
+    """ENOSPC while model.npz is flushed (the real atomic writer; fsync of its temp file fails):
+    exit 1 naming the file, metrics.json says failed with the reason, no temp file is left."""
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if ".model.npz." in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_fsync(fd)
+
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc/self/fd to tell the model file's descriptor")
+    monkeypatch.setattr(os, "fsync", fsync)
+    result = invoke(["train", CONFIGS / "iris.yaml", "training.epochs=2", "--runs-dir", tmp_path, "--no-plots"])
+    assert_clean(result, 1, "could not write", "model.npz", "No space left on device")
+    run = next(tmp_path.iterdir())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["status"] == "failed" and "No space left on device" in metrics["reason"]
+    assert metrics["epochs_completed"] == 2
+    assert not (run / "model.npz").exists()
+    assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]
