@@ -261,7 +261,7 @@ def _why_text(column: Text, lines: np.ndarray) -> str | None:
     """For a mostly numeric column made categorical by a few words: which word, where."""
     numeric = np.array([tables.is_number(level) for level in column.levels], dtype=bool)
     present = column.codes[column.codes >= 0]
-    if numeric.size == 0 or numeric[present].mean() < 0.5:
+    if present.size == 0 or numeric[present].mean() < 0.5:
         return None
     words = np.flatnonzero((column.codes >= 0) & ~numeric[np.maximum(column.codes, 0)])
     if words.size == 0:  # its text was in rows left out

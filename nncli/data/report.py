@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 
@@ -77,7 +78,7 @@ class ColumnReport:
     def lines(self) -> list[str]:
         """The report as plain lines of text (what ``nncli train`` prints)."""
         target = f", target {self.target!r}" if self.target is not None else ""
-        out = [f"columns of {self.where}: {self.n_rows} rows{target}"]
+        out = [f"columns of {_relative(self.where)}: {self.n_rows} rows{target}"]
         for count, why in self.rows_dropped:
             out.append(f"  rows left out: {count} ({why})")
         if self.numeric:
@@ -94,7 +95,7 @@ class ColumnReport:
                        f"{'s' if len(with_gaps) != 1 else ''} ("
                        + ", ".join(f"{name} {count}" for name, count in with_gaps.items()) + ")")
             if self.fill:
-                out.append(f"  gaps filled with the training part's median or most frequent value: "
+                out.append("  gaps filled with (training median / most frequent): "
                            + ", ".join(f"{name} {_shown(value)}" for name, value in self.fill.items()))
         if self.indicators:
             out.append(f"  missing indicators ({len(self.indicators)}): {', '.join(self.indicators)}")
@@ -116,6 +117,15 @@ class ColumnReport:
         if name in self.why_categorical:
             words.append(self.why_categorical[name])
         return f"{name} ({'; '.join(words)})" if words else name
+
+
+def _relative(where: str) -> str:
+    """A file under the current folder by its relative path (as the user typed it, mostly)."""
+    path = Path(where)
+    try:
+        return str(path.relative_to(Path.cwd())) if path.is_absolute() else where
+    except ValueError:
+        return where
 
 
 def _shown(value: Any) -> str:

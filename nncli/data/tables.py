@@ -19,8 +19,9 @@ from nncli.registry import closest
 
 #: The largest CSV read (files and standard input alike).
 MAX_TABLE_BYTES = 2 * 1024 * 1024 * 1024
-#: Rows converted at a time: text cells of one chunk are all that is held as Python strings.
-CHUNK_ROWS = 65_536
+#: Cells converted at a time (whole rows, at least one): the text cells of one chunk are all that
+#: is held as Python strings (about 75 bytes each).
+CHUNK_CELLS = 262_144
 #: Rows kept as text for messages (the delimiter hint).
 SAMPLE_ROWS = 20
 
@@ -272,6 +273,7 @@ def read_columns(table: CsvFile, kinds: dict[int, str], gaps: frozenset[str] = f
     lines = array("q")
     chunk: list[list[str]] = []
     first_chunk = True
+    chunk_rows = max(1, CHUNK_CELLS // max(1, table.n_columns))
 
     def flush() -> None:
         nonlocal first_chunk
@@ -289,7 +291,7 @@ def read_columns(table: CsvFile, kinds: dict[int, str], gaps: frozenset[str] = f
     for line, cells in table.rows():
         lines.append(line)
         chunk.append(cells)
-        if len(chunk) == CHUNK_ROWS:
+        if len(chunk) == chunk_rows:
             flush()
     if chunk or first_chunk:
         flush()

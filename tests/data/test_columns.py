@@ -384,7 +384,7 @@ def test_encoding_steps_name_what_a_scaler_only_export_cannot_do(tmp_path):
 
 
 def test_text_after_the_first_chunk_is_read_again_as_text(tmp_path, monkeypatch):
-    monkeypatch.setattr(tables, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(tables, "CHUNK_CELLS", 12)  # 4 rows of 3 cells
     text = "x,code,label\n" + "".join(f"{i},{i % 3}.50,{i % 2}\n" for i in range(10)) + "10,n/a,0\n"
     frame = load(write(tmp_path / "t.csv", text), target="label").X
     assert frame.kinds == ["numeric", "categorical"]
@@ -392,7 +392,8 @@ def test_text_after_the_first_chunk_is_read_again_as_text(tmp_path, monkeypatch)
     np.testing.assert_array_equal(frame.columns[0], np.arange(11))
 
 
-def test_the_penguins_table_and_its_report():
+def test_the_penguins_table_and_its_report(monkeypatch):
+    monkeypatch.chdir(REPO)  # the report shows a file under the current folder by its relative path
     dataset = load(PENGUINS, target="species")
     assert dataset.task == "classification" and len(dataset.y) == 344
     report = fitted(dataset).report
@@ -400,7 +401,7 @@ def test_the_penguins_table_and_its_report():
     assert report.categorical == ["island", "sex"] and report.categories == {"island": 3, "sex": 2}
     assert sum(report.gaps.values()) == 19 and report.gaps["sex"] == 11
     assert report.n_inputs == 10
-    assert report.lines()[0] == f"columns of {PENGUINS}: 344 rows, target 'species'"
+    assert report.lines()[0] == "columns of configs/data/penguins.csv: 344 rows, target 'species'"
 
 
 # --- random tables -------------------------------------------------------------------------------
@@ -433,3 +434,18 @@ def test_random_tables_train_or_fail_with_an_nncli_error(tmp_path, n_rows, n_col
     assert X.shape == (len(dataset.y), pre.n_features) and np.isfinite(X).all()
     back = Preprocessor.from_arrays(pre.to_arrays())
     np.testing.assert_array_equal(back.transform_X(parts.X_train, []), X)
+
+
+# --- docs ----------------------------------------------------------------------------------------
+
+TABLE_KEYS = ["features", "drop", "categorical", "na_values", "missing", "missing_indicator", "max_categories"]
+
+
+@pytest.mark.parametrize("name", TABLE_KEYS)
+def test_the_readme_config_table_has_each_table_key_as_the_schema_says(name):
+    from nncli.data.sources.files import CsvParams
+
+    info = CsvParams.model_fields[name]
+    assert info.description, f"data.{name} needs a description"
+    row = f"| `data.{name}` | `{info.get_default(call_default_factory=True)}` | {info.description} |"
+    assert row in (REPO / "README.md").read_text(encoding="utf-8")

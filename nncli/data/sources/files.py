@@ -57,8 +57,8 @@ class CsvParams(SourceParams):
     missing_indicator: bool = Field(
         False, description="csv: with impute, add a 0/1 column per numeric column that had gaps in training.")
     max_categories: int | None = Field(
-        None, ge=2, description="csv: at most this many one-hot columns per categorical column, the rarest "
-        "categories folded into one 'other' column; null for no limit.")
+        None, ge=2, description="csv: at most this many one-hot columns per categorical column, an 'other' "
+        "column (the rarest categories folded in) included; null for no limit.")
 
     @model_validator(mode="after")
     def _features_or_drop(self) -> "CsvParams":
