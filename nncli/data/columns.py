@@ -372,21 +372,34 @@ def _from_cells(cells: dict[str, Any], schema: TableSchema, where: str) -> Frame
     columns: list[np.ndarray | Text] = []
     n_rows = None
     for name, kind in zip(schema.names, schema.kinds):
-        values = list(np.asarray(cells[name], dtype=object).reshape(-1))
-        if n_rows is not None and len(values) != n_rows:
-            raise ShapeError(f"column {name!r} has {len(values)} values, the others {n_rows}")
-        n_rows = len(values)
-        texts = [None if _is_gap(value, gaps) else str(value).strip() for value in values]
+        given = np.asarray(cells[name])
+        if given.ndim != 1 and given.size != len(given):
+            raise ShapeError(f"column {name!r} holds an array of shape {given.shape}; expected one value per row")
+        if n_rows is not None and len(given) != n_rows:
+            raise ShapeError(f"column {name!r} has {len(given)} values, the others {n_rows}")
+        n_rows = len(given)
+        if kind == "numeric" and given.dtype.kind in "biuf":  # numbers already: NaN is a gap
+            columns.append(_checked_numbers(given.reshape(-1).astype(np.float64), name, where))
+            continue
+        values = given.reshape(-1).tolist()
         if kind == "numeric":
-            columns.append(_numbers(texts, name, where))
+            columns.append(_numbers(values, gaps, name, where))
         else:
+            texts = [None if _is_gap(value, gaps) else _text(value) for value in values]
             levels: dict[str, int] = {}
             codes = np.array([-1 if text is None else levels.setdefault(text, len(levels)) for text in texts],
-                             dtype=np.int32)
+                             dtype=np.int32).reshape(-1)
             columns.append(Text(codes, tuple(levels)))
     lines = np.arange(n_rows or 0, dtype=np.int64)
     return Frame(list(schema.names), columns, lines, where, schema.named,
                  TableOptions(na_values=schema.na_values, missing=schema.missing), row_word="row")
+
+
+def _text(value: Any) -> str:
+    """A category from a Python value: text stripped, an integral float as an integer (7.0 -> "7")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _is_gap(value: Any, gaps: frozenset[str]) -> bool:
@@ -397,17 +410,23 @@ def _is_gap(value: Any, gaps: frozenset[str]) -> bool:
     return isinstance(value, str) and value.strip() in gaps
 
 
-def _numbers(texts: list[str | None], name: str, where: str) -> np.ndarray:
-    values = np.empty(len(texts), dtype=np.float64)
-    for row, text in enumerate(texts):
-        if text is None:
-            values[row] = np.nan
+def _numbers(values: list[Any], gaps: frozenset[str], name: str, where: str) -> np.ndarray:
+    numbers = np.empty(len(values), dtype=np.float64)
+    for row, value in enumerate(values):
+        if _is_gap(value, gaps):
+            numbers[row] = np.nan
             continue
         try:
-            values[row] = float(text)
-        except ValueError:
-            raise DataError(f"{where}, row {row}, column {name!r}: {text!r} is not a number (this column holds "
+            numbers[row] = float(value.strip() if isinstance(value, str) else value)
+        except (TypeError, ValueError):
+            raise DataError(f"{where}, row {row}, column {name!r}: {value!r} is not a number (this column holds "
                             "numbers in the run)") from None
-        if not np.isfinite(values[row]):
-            raise DataError(f"{where}, row {row}, column {name!r}: {text!r} is not a finite number")
-    return values
+    return _checked_numbers(numbers, name, where)
+
+
+def _checked_numbers(numbers: np.ndarray, name: str, where: str) -> np.ndarray:
+    bad = np.isinf(numbers)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where}, row {row}, column {name!r}: {numbers[row]} is not a finite number")
+    return numbers

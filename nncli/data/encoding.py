@@ -19,7 +19,7 @@ import numpy as np
 from nncli.data.columns import KINDS, MISSING_MODES, Frame, TableSchema, as_frame
 from nncli.data.report import ColumnReport
 from nncli.data.tables import Text
-from nncli.errors import RunDirError, UsageError
+from nncli.errors import DataError, RunDirError, UsageError
 
 #: Unseen values named per column in one notice.
 MAX_UNSEEN_SHOWN = 5
@@ -182,9 +182,9 @@ class TableEncoder:
     def _fill(self, frame: Frame, name: str, gaps: np.ndarray, fills: Any, index: int) -> Any:
         if fills is None:
             row = int(np.flatnonzero(gaps)[0])
-            raise UsageError(f"{frame.where} {frame.row_word} {frame.lines[row]}, column {name!r} is a gap, and the run "
-                             "was trained with data.missing: drop (it learned no value to fill in); fill the cell, "
-                             "or train with data.missing: impute")
+            raise DataError(f"{frame.where} {frame.row_word} {frame.lines[row]}, column {name!r} is a gap, and "
+                            "the run was trained with data.missing: drop (it learned no value to fill in); fill the "
+                            "cell, or train with data.missing: impute")
         return fills[index]
 
     def _one_hot(self, frame: Frame, name: str, column: Text, index: int, out: np.ndarray,

@@ -36,6 +36,11 @@ class Request:
     header: bool | str = "auto"
     schema: columns.TableSchema | None = None
 
+    @property
+    def n_inputs(self) -> int:
+        """Columns of a raw row: a table run's input columns, else the model's features."""
+        return self.n_features if self.schema is None else len(self.schema.names)
+
 
 @dataclass
 class Format:
@@ -118,20 +123,20 @@ def _csv_labeled(path: Path, request: Request) -> tuple[np.ndarray | columns.Fra
 
 # -- npy / npz ---------------------------------------------------------------------------------
 def _npy_features(path: Path, request: Request) -> np.ndarray:
-    X = arrays.features_from_array(arrays.load_array(path), str(path))
-    check_features(X, request.n_features, where=str(path))
+    X = arrays.features_from_array(arrays.load_array(path), str(path), allow_nan=request.schema is not None)
+    check_features(X, request.n_inputs, where=str(path))
     return X
 
 
 def _npz_features(path: Path, request: Request) -> np.ndarray:
-    X, _ = arrays.xy_from_archive(path, "X", None)
-    check_features(X, request.n_features, where=str(path))
+    X, _ = arrays.xy_from_archive(path, "X", None, allow_nan=request.schema is not None)
+    check_features(X, request.n_inputs, where=str(path))
     return X
 
 
 def _npz_labeled(path: Path, request: Request) -> tuple[np.ndarray, np.ndarray]:
-    X, y = arrays.xy_from_archive(path, "X", "y")
-    check_features(X, request.n_features, where=str(path))
+    X, y = arrays.xy_from_archive(path, "X", "y", allow_nan=request.schema is not None)
+    check_features(X, request.n_inputs, where=str(path))
     return X, y
 
 

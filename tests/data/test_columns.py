@@ -297,8 +297,9 @@ def test_predict_rows_take_columns_by_name_in_any_order_with_extra_columns(tmp_p
     dataset = load(write(tmp_path / "t.csv", table()), target="label")
     pre = fitted(dataset)
     expected = pre.transform_X(dataset.X[[0, 1]])
+    size, code = dataset.X.columns[0], dataset.X.columns[2]
     text = "label,code,extra,colour,size\n" + "\n".join(
-        f"y,{int(dataset.X.columns[2][i])},zzz,{['red', 'green'][i]},{float(dataset.X.columns[0][i])!r}" for i in (0, 1))
+        f"y,{int(code[i])},zzz,{['red', 'green'][i]},{float(size[i])!r}" for i in (0, 1))
     np.testing.assert_array_equal(pre.transform_X(data.read_features("-", pre.request(), io.StringIO(text))), expected)
 
 
@@ -449,3 +450,13 @@ def test_the_readme_config_table_has_each_table_key_as_the_schema_says(name):
     assert info.description, f"data.{name} needs a description"
     row = f"| `data.{name}` | `{info.get_default(call_default_factory=True)}` | {info.description} |"
     assert row in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_table_run_reads_npy_rows_of_its_raw_input_columns(tmp_path):
+    text = "x,y,label\n1,5,0\n,6,1\n3,7,1\n4,8,0\n"
+    dataset = load(write(tmp_path / "t.csv", text), target="label", missing_indicator=True)
+    pre = fitted(dataset)
+    assert pre.n_features == 3 and pre.request().n_inputs == 2  # x, y and "x (missing)"
+    np.save(tmp_path / "rows.npy", np.array([[np.nan, 6.0], [2.0, 7.0]]))
+    X = pre.transform_X(data.read_features(tmp_path / "rows.npy", pre.request()))
+    np.testing.assert_array_equal(X, [[pre.table.medians[0], 6, 1], [2, 7, 0]])
