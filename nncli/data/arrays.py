@@ -61,8 +61,9 @@ def _array_error(where: str, error: ValueError) -> DataError:
     return DataError(f"cannot read {where}: {error}")
 
 
-def features_from_array(X: np.ndarray, where: str) -> np.ndarray:
-    """Check an array of features: numeric, at least one row and column, finite; images flattened."""
+def features_from_array(X: np.ndarray, where: str, allow_nan: bool = False) -> np.ndarray:
+    """Check an array of features: numeric, at least one row and column, finite (NaN, a gap, allowed
+    with ``allow_nan``); images flattened."""
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
         raise DataError(f"{where}: features must be numbers, got an array of dtype {X.dtype}")
@@ -76,7 +77,7 @@ def features_from_array(X: np.ndarray, where: str) -> np.ndarray:
     X = X.reshape(X.shape[0], -1).astype(np.float64)
     if X.shape[1] == 0:
         raise DataError(f"{where} has no features (shape {X.shape})")
-    _check_finite_rows(X, where)
+    _check_finite_rows(np.nan_to_num(X, nan=0.0, posinf=np.inf, neginf=-np.inf) if allow_nan else X, where)
     return X
 
 
@@ -108,12 +109,13 @@ def labels_from_array(y: np.ndarray, n_samples: int, where: str) -> np.ndarray:
     return y
 
 
-def xy_from_archive(path: str | Path, x_key: str = "X", y_key: str | None = "y") -> tuple[np.ndarray, np.ndarray | None]:
+def xy_from_archive(path: str | Path, x_key: str = "X", y_key: str | None = "y",
+                    allow_nan: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     arrays = load_archive(path)
     found = ", ".join(repr(k) for k in arrays) or "none"
     if x_key not in arrays:
         raise DataError(f"{path} has no array {x_key!r} (the features); arrays found: {found}")
-    X = features_from_array(arrays[x_key], f"{path} (array {x_key!r})")
+    X = features_from_array(arrays[x_key], f"{path} (array {x_key!r})", allow_nan)
     if y_key is None:
         return X, None
     if y_key not in arrays:

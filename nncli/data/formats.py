@@ -14,8 +14,8 @@ from typing import Any, Callable, TextIO
 
 import numpy as np
 
-from nncli.data import arrays, tables
-from nncli.errors import ShapeError, UsageError
+from nncli.data import arrays, columns, tables
+from nncli.errors import DataError, ShapeError, UsageError
 from nncli.registry import Registry
 
 FORMATS = Registry("file format")
@@ -25,7 +25,8 @@ FORMATS = Registry("file format")
 class Request:
     """What the reader needs to know: the features the model expects, by count and (when known)
     name; the target column asked for, and the run's own (used when the file's header has it);
-    CSV's delimiter and header rule."""
+    CSV's delimiter and header rule; for a table run, its raw input columns (``schema``: then a
+    CSV is read as a ``Frame`` of those columns, text and gaps included)."""
 
     n_features: int
     feature_names: list[str] | None = None
@@ -33,6 +34,12 @@ class Request:
     default_target: int | str | None = None
     delimiter: str = ","
     header: bool | str = "auto"
+    schema: columns.TableSchema | None = None
+
+    @property
+    def n_inputs(self) -> int:
+        """Columns of a raw row: a table run's input columns, else the model's features."""
+        return self.n_features if self.schema is None else len(self.schema.names)
 
 
 @dataclass
@@ -43,7 +50,7 @@ class Format:
     ----------
     suffixes : tuple of str
         File name endings it claims (lower case, with the dot).
-    features : callable (path or text stream, Request) -> ndarray (n_samples, n_features)
+    features : callable (path or text stream, Request) -> ndarray (n_samples, n_features) or Frame
     labeled : callable (path, Request) -> (X, y), or None when the format holds no labels
     name : str
         Set by ``FORMATS.add``.
@@ -83,45 +90,53 @@ def check_features(X: np.ndarray, expected: int, *, where: str | None = None) ->
 
 
 # -- csv ---------------------------------------------------------------------------------------
-def _csv_features(source: Path | TextIO, request: Request) -> np.ndarray:
-    table = tables.read_table(source, delimiter=request.delimiter)
-    columns = tables.named_columns(table, request.feature_names) or list(range(table.cells.shape[1]))
-    check_width(len(columns), request.n_features, table.where, tables.delimiter_hint(table))
-    return tables.numeric_columns(table, columns)
+def _csv_features(source: Path | TextIO, request: Request) -> np.ndarray | columns.Frame:
+    if request.schema is not None:
+        return columns.read_inputs(source, request.schema, delimiter=request.delimiter)[0]
+    table = tables.CsvFile(source, delimiter=request.delimiter, header_names=request.feature_names)
+    chosen = tables.named_columns(table, request.feature_names) or list(range(table.n_columns))
+    check_width(len(chosen), request.n_features, table.where, tables.delimiter_hint(table))
+    values, _ = tables.read_columns(table, {column: "numeric" for column in chosen})
+    return tables.numeric_block(values, chosen)
 
 
-def _csv_labeled(path: Path, request: Request) -> tuple[np.ndarray, np.ndarray]:
-    table = tables.read_table(path, delimiter=request.delimiter, header=request.header)
+def _csv_labeled(path: Path, request: Request) -> tuple[np.ndarray | columns.Frame, np.ndarray]:
+    if request.schema is not None:
+        return columns.read_inputs(path, request.schema, delimiter=request.delimiter, header=request.header,
+                                   target=request.target, labeled=True, default_target=request.default_target)
+    table = tables.CsvFile(path, delimiter=request.delimiter, header=request.header)
     target = request.target
     if target is None and isinstance(request.default_target, str) and request.default_target in (table.names or []):
         target = request.default_target
     target_column = tables.target_index(table, target)
-    columns = tables.named_columns(table, request.feature_names)
-    if columns is None or target_column in columns:
-        X, y, _ = tables.table_to_arrays(table, target)
-    else:
-        X = tables.numeric_columns(table, columns)
-        y = tables.labels_from_cells(table.cells[:, target_column], table.lines, table.where)
+    chosen = tables.named_columns(table, request.feature_names)
+    if chosen is None or target_column in chosen:
+        chosen = [column for column in range(table.n_columns) if column != target_column]
+    if not chosen:
+        raise DataError(f"{table.where} has only the target column; features are missing{tables.delimiter_hint(table)}")
+    values, lines = tables.read_columns(table, {**{column: "numeric" for column in chosen}, target_column: "text"})
+    X = tables.numeric_block(values, chosen)
+    y = tables.labels(values[target_column], lines, table.where)
     check_width(X.shape[1], request.n_features, str(path), tables.delimiter_hint(table))
     return X, y
 
 
 # -- npy / npz ---------------------------------------------------------------------------------
 def _npy_features(path: Path, request: Request) -> np.ndarray:
-    X = arrays.features_from_array(arrays.load_array(path), str(path))
-    check_features(X, request.n_features, where=str(path))
+    X = arrays.features_from_array(arrays.load_array(path), str(path), allow_nan=request.schema is not None)
+    check_features(X, request.n_inputs, where=str(path))
     return X
 
 
 def _npz_features(path: Path, request: Request) -> np.ndarray:
-    X, _ = arrays.xy_from_archive(path, "X", None)
-    check_features(X, request.n_features, where=str(path))
+    X, _ = arrays.xy_from_archive(path, "X", None, allow_nan=request.schema is not None)
+    check_features(X, request.n_inputs, where=str(path))
     return X
 
 
 def _npz_labeled(path: Path, request: Request) -> tuple[np.ndarray, np.ndarray]:
-    X, y = arrays.xy_from_archive(path, "X", "y")
-    check_features(X, request.n_features, where=str(path))
+    X, y = arrays.xy_from_archive(path, "X", "y", allow_nan=request.schema is not None)
+    check_features(X, request.n_inputs, where=str(path))
     return X, y
 
 
@@ -135,7 +150,7 @@ def read_features(path_or_stdin: str | Path, request: Request, stream: TextIO | 
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features), float64
+    X : ndarray of shape (n_samples, n_features), float64; a ``Frame`` for a table run's CSV
     """
     if str(path_or_stdin) == "-":
         if stream is None:

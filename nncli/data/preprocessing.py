@@ -1,17 +1,21 @@
-"""Preprocessing fitted on the training part only: feature scaling (``SCALERS``) and label
-encoding, saved as plain arrays (no pickle) so a run's ``model.npz`` holds it and ``predict``
+"""Preprocessing fitted on the training part only: for a table (a ``Frame``), imputation and
+one-hot encoding of its columns (``nncli.data.encoding``); feature scaling (``SCALERS``); label
+encoding. Saved as plain arrays (no pickle) so a run's ``model.npz`` holds it and ``predict``
 takes raw rows. scikit-learn fits; the transforms are its formulas in NumPy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from nncli.data.formats import check_features
+from nncli.data.columns import Frame, TableSchema
+from nncli.data.encoding import TableEncoder
+from nncli.data.formats import Request, check_features
 from nncli.data.registry import TASKS
+from nncli.data.report import ColumnReport
 from nncli.errors import ConfigError, DataError, RunDirError, ShapeError, UsageError
 from nncli.registry import Registry, closest
 
@@ -47,11 +51,14 @@ SCALERS.add("standard", Scaler(_fit_standard, lambda X, s: (X - s["mean"]) / s["
 SCALERS.add("minmax", Scaler(_fit_minmax, lambda X, s: X * s["scale"] + s["min"]))
 SCALERS.add("none", Scaler(lambda X: {}, lambda X, s: X.copy()))
 
-PREPROCESSOR_FORMAT = 1
+#: 2 added the table encoding (``pre_table_*``); format-1 runs (no table) are still read.
+PREPROCESSOR_FORMAT = 2
+READABLE_FORMATS = (1, 2)
+TABLE_PREFIX = "pre_table_"
 
 
 class Preprocessor:
-    """Feature scaling and label encoding, fit on the training part only.
+    """Column encoding (tables), feature scaling and label encoding, fit on the training part only.
 
     Parameters
     ----------
@@ -60,6 +67,11 @@ class Preprocessor:
 
     Notes
     -----
+    Features are a float array (n_samples, n_features), scaled as they are, or a ``Frame`` (a
+    table's raw columns, with text and gaps): its gaps are imputed and its categories one-hot
+    encoded (``table``, a ``TableEncoder``), then the encoded matrix is scaled. ``n_features`` is
+    the network's input size either way; ``feature_names`` the raw input columns.
+
     Classes are the sorted distinct training labels (``np.unique``), or the codes
     ``0 .. n_classes - 1`` when the data set names its classes (``Dataset.class_names``). Class
     ``k`` is output ``k`` of the network. Regression targets become float64 of shape
@@ -75,6 +87,7 @@ class Preprocessor:
         self.class_names: list[str] | None = None
         self.n_targets: int | None = None
         self.feature_names: list[str] | None = None
+        self.table: TableEncoder | None = None
 
     # -- fitting ------------------------------------------------------------------------------
 
@@ -86,9 +99,16 @@ class Preprocessor:
         class_names: list[str] | None = None,
         feature_names: list[str] | None = None,
     ) -> Preprocessor:
-        """Fit the scaler on ``X_train`` (n_samples, n_features) and the labels on ``y_train``."""
+        """Fit on ``X_train`` (n_samples, n_features) or a ``Frame``, and the labels on ``y_train``."""
         if task not in TASKS:
             raise ConfigError(f"unknown task {task!r} (choose from: {', '.join(TASKS)})")
+        if isinstance(X_train, Frame):
+            if len(X_train) == 0:
+                raise ShapeError("the training part has no rows")
+            options = X_train.options
+            self.table = TableEncoder.fit(X_train, options.max_categories, options.missing_indicator)
+            feature_names = list(self.table.schema.names) if self.table.schema.named else None
+            X_train = self.table.transform(X_train)
         X_train = np.asarray(X_train, dtype=np.float64)
         if X_train.ndim != 2 or X_train.shape[0] == 0:
             raise ShapeError(f"training features need shape (n_samples, n_features) with n_samples > 0, got {X_train.shape}")
@@ -123,11 +143,58 @@ class Preprocessor:
         self._check_fitted()
         return int(self.n_classes if self.task == "classification" else self.n_targets)
 
+    @property
+    def report(self) -> ColumnReport | None:
+        """What became of each column of a table (None for array data)."""
+        return None if self.table is None else self.table.report
+
+    @property
+    def schema(self) -> TableSchema | None:
+        """The raw input columns a table run reads (None for array data)."""
+        return None if self.table is None else self.table.schema
+
+    @property
+    def encoding_steps(self) -> list[str]:
+        """The steps before scaling that turn raw columns into other columns (one-hot encoding,
+        missing indicators); empty when the network's input is the raw numeric columns, scaled.
+
+        A table of numbers only has none, but its gaps (NaN) are imputed with
+        ``table.fill_values()`` before scaling.
+        """
+        if self.table is None:
+            return []
+        steps = []
+        categorical = [name for name, kind in zip(self.table.schema.names, self.table.schema.kinds)
+                       if kind == "categorical"]
+        if categorical:
+            steps.append(f"one-hot encoding of the categorical column{'s' if len(categorical) > 1 else ''} "
+                         + ", ".join(categorical))
+        if self.table.indicators:
+            steps.append("missing-value indicator columns for " + ", ".join(self.table.indicators))
+        return steps
+
+    def request(self, target: int | str | None = None, default_target: int | str | None = None) -> Request:
+        """What a file reader needs to give this preprocessor raw rows (``nncli.data.read_features``)."""
+        self._check_fitted()
+        return Request(self.n_features, self.feature_names, target, default_target, schema=self.schema)
+
     # -- applying -----------------------------------------------------------------------------
 
-    def transform_X(self, X: np.ndarray) -> np.ndarray:
-        """Scale raw features (n_samples, n_features) as fit on the training part; float64."""
+    def transform_X(self, X: Any, notices: list[str] | None = None) -> np.ndarray:
+        """Raw features as the network's input, float64 (n_samples, n_features): a table's gaps
+        imputed and categories one-hot encoded, then scaled as fit on the training part.
+
+        ``X`` is an array (n_samples, n_features); for a table run also a ``Frame``, a mapping of
+        column name to values, or a 2-D array of its raw input columns. A category never seen in
+        training is encoded as zeros, with a notice appended to ``notices`` (a ``UserWarning``
+        when ``notices`` is None).
+        """
         self._check_fitted()
+        if self.table is not None:
+            found: list[str] = [] if notices is None else notices
+            X = self.table.transform(X, found)
+            if notices is None:
+                warn(found)
         X = np.asarray(X, dtype=np.float64)
         check_features(X, self.n_features)
         return SCALERS[self.scaler].transform(X, self.scaler_state)
@@ -214,6 +281,8 @@ class Preprocessor:
             arrays["pre_n_targets"] = np.array(self.n_targets)
         if self.feature_names:
             arrays["pre_feature_names"] = np.array(self.feature_names, dtype=str)
+        if self.table is not None:
+            arrays.update(self.table.to_arrays(TABLE_PREFIX))
         return arrays
 
     @classmethod
@@ -225,8 +294,9 @@ class Preprocessor:
         if missing:
             raise RunDirError(f"the saved model has no preprocessing state (missing {', '.join(missing)})")
         fmt = int(arrays["pre_format"])
-        if fmt != PREPROCESSOR_FORMAT:
-            raise RunDirError(f"preprocessing state format {fmt} is not supported (expected {PREPROCESSOR_FORMAT})")
+        if fmt not in READABLE_FORMATS:
+            raise RunDirError(f"preprocessing state format {fmt} is not supported (this nncli reads formats "
+                              f"{', '.join(map(str, READABLE_FORMATS))})")
         pre = cls(str(arrays["pre_scaler"][()]))
         pre.task = str(arrays["pre_task"][()])
         pre.n_features = int(arrays["pre_n_features"])
@@ -240,11 +310,24 @@ class Preprocessor:
             pre.n_targets = int(arrays["pre_n_targets"])
         if "pre_feature_names" in keys:
             pre.feature_names = [str(n) for n in arrays["pre_feature_names"]]
+        if fmt >= 2 and f"{TABLE_PREFIX}columns" in keys:
+            pre.table = TableEncoder.from_arrays(arrays, TABLE_PREFIX)
+            if pre.table.width != pre.n_features:
+                raise RunDirError(f"the saved table encoding gives {pre.table.width} columns but the model takes "
+                                  f"{pre.n_features}; the run's model.npz is damaged")
         return pre
 
     def _check_fitted(self) -> None:
         if self.task is None:
             raise UsageError("the preprocessor is not fitted yet: call fit(X_train, y_train, task) first")
+
+
+def warn(notices: list[str], stacklevel: int = 3) -> None:
+    """Notices as ``UserWarning``s, for callers from Python that passed no list to collect them."""
+    import warnings
+
+    for notice in notices:
+        warnings.warn(notice.removeprefix("warning: "), UserWarning, stacklevel=stacklevel)
 
 
 def as_label_vector(y: np.ndarray) -> np.ndarray:

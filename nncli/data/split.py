@@ -47,13 +47,17 @@ def split(dataset: Dataset, *, test_size: float | int, split_seed: int, stratify
         return Split(dataset.X[order], dataset.y[order])
     from sklearn.model_selection import train_test_split
 
+    # A table's columns are split through row indices: the same rows train_test_split would pick.
+    X = dataset.X if isinstance(dataset.X, np.ndarray) else np.arange(n_samples)
     try:
         X_train, X_test, y_train, y_test = train_test_split(
-            dataset.X, dataset.y, test_size=test_size, random_state=split_seed,
+            X, dataset.y, test_size=test_size, random_state=split_seed,
             stratify=dataset.y if stratify else None,
         )
     except ValueError as error:
         raise DataError(f"cannot split {n_samples} samples with test_size={test_size}: {error}") from None
+    if not isinstance(dataset.X, np.ndarray):
+        X_train, X_test = dataset.X[X_train], dataset.X[X_test]
     return Split(X_train, y_train, X_test, y_test)
 
 

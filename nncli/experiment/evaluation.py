@@ -74,18 +74,40 @@ class LoadedRun:
     def class_names(self) -> list[str] | None:
         return self.preprocessor.class_names if self.preprocessor.task == "classification" else None
 
-    def predict_proba(self, X_raw: Any) -> np.ndarray:
+    def predict_proba(self, X_raw: Any, notices: list[str] | None = None) -> np.ndarray:
         """Probabilities for raw rows, shape (n_samples, n_classes) (two columns for a binary
-        model with one sigmoid unit). Regression: the predicted values."""
-        outputs = self.model.predict(self.preprocessor.transform_X(np.asarray(X_raw, dtype=np.float64)), verbose=0)
+        model with one sigmoid unit). Regression: the predicted values.
+
+        ``X_raw``: an array (n_samples, n_features); for a run trained on a table also a mapping
+        of column name to values (a dict, a pandas DataFrame), a 2-D array of its raw input
+        columns, or the path of a CSV file, read as ``nncli predict --input`` reads it. A category
+        never seen in training is encoded as zeros with a notice appended to ``notices`` (a
+        ``UserWarning`` when it is None).
+        """
+        from nncli.data import read_features
+        from nncli.data.preprocessing import warn
+
+        if isinstance(X_raw, (str, Path)):
+            X_raw = read_features(X_raw, self.preprocessor.request())
+        found: list[str] = [] if notices is None else notices
+        X = self.preprocessor.transform_X(X_raw, found)
+        if notices is None:
+            warn(found)
+        outputs = self.model.predict(X, verbose=0)
         outputs = self.model.loss.probabilities(outputs.astype(np.float64))
         if self.preprocessor.task == "classification" and outputs.shape[1] == 1:
             return np.hstack([1.0 - outputs, outputs])
         return outputs
 
-    def predict(self, X_raw: Any) -> np.ndarray:
-        """Class names (as ``nncli predict`` prints them) for raw rows, or predicted values."""
-        outputs = self.predict_proba(X_raw)
+    def predict(self, X_raw: Any, notices: list[str] | None = None) -> np.ndarray:
+        """Class names (as ``nncli predict`` prints them) for raw rows, or predicted values
+        (``X_raw`` and ``notices`` as for ``predict_proba``)."""
+        found: list[str] = [] if notices is None else notices
+        outputs = self.predict_proba(X_raw, found)
+        if notices is None:
+            from nncli.data.preprocessing import warn
+
+            warn(found)
         if self.preprocessor.task != "classification":
             return outputs
         return self.preprocessor.decode(outputs.argmax(axis=1))
@@ -128,15 +150,16 @@ def evaluate_run(run_path: Path | str, split: str = "test", data_file: Path | No
     if split not in ("test", "val", "train"):
         raise UsageError(f"--split must be test, val or train. Received: {split!r}")
     if data_file is not None:
-        request = data.Request(preprocessor.n_features, preprocessor.feature_names, target,
-                               default_target=getattr(loaded.config.data, "target", None))
+        request = preprocessor.request(target, default_target=getattr(loaded.config.data, "target", None))
         X_raw, y_raw = data.read_labeled(data_file, request)
-        X, where, y_train_raw = preprocessor.transform_X(X_raw), str(data_file), None
+        notices += X_raw.notices if isinstance(X_raw, data.Frame) else []
+        X, where, y_train_raw = preprocessor.transform_X(X_raw, notices), str(data_file), None
     else:
         prepared = prepare(loaded.config, preprocessor)
         if loaded.n_samples is not None and prepared.n_samples != loaded.n_samples:
             notices.append(f"note: the data has {prepared.n_samples} samples now, {loaded.n_samples} when the run "
                            f"trained: the {split} split is not the one it was trained beside")
+        notices += prepared.notices
         X, y_raw = prepared.part(split)
         y_train_raw, where = prepared.part("train")[1], split
     scores, baseline = evaluate_split(loaded.model, preprocessor, X, y_raw, y_train_raw)
@@ -151,13 +174,13 @@ def predict_run(run_path: Path | str, inputs: Path | str, stream: Any = None) ->
     from nncli.experiment import portable
 
     loaded = load_run(run_path)
-    preprocessor, row_names = loaded.preprocessor, None
+    preprocessor, notices, row_names = loaded.preprocessor, list(loaded.notices), None
     if portable.is_photo_input(inputs):
         X_raw, row_names = portable.predict_photos(loaded, inputs)
     else:
-        X_raw = data.read_features(inputs, data.Request(preprocessor.n_features, preprocessor.feature_names), stream)
-    outputs = loaded.predict_proba(X_raw)
-    result: dict[str, Any] = {"task": preprocessor.task, "outputs": outputs, "notices": loaded.notices,
+        X_raw = data.read_features(inputs, preprocessor.request(), stream)
+    outputs = loaded.predict_proba(X_raw, notices)
+    result: dict[str, Any] = {"task": preprocessor.task, "outputs": outputs, "notices": notices,
                               "row_names": row_names}
     if preprocessor.task == "classification":
         result["probabilities"] = outputs

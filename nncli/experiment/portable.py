@@ -35,11 +35,19 @@ def export_run(run_path: Path | str, *, output: Path | None = None, opset: int |
 
     loaded = load_run(run_path)
     pre = loaded.preprocessor
+    if pre.encoding_steps:
+        raise UsageError(f"{loaded.run.path} cannot be exported: its network reads columns made by "
+                         f"{'; '.join(pre.encoding_steps)}, which the ONNX graph does not include "
+                         "(export covers scaling and the network; encode the rows before ONNX reads them)")
     opset = export.DEFAULT_OPSET if opset is None else opset
     proto = export.to_onnx(loaded.model, export.Preprocessing(pre.scaler, pre.scaler_state), task=pre.task,
                            class_names=pre.class_names, opset=opset, binary_two_columns=binary_two_columns)
     prepared = prepare(loaded.config, pre)
     X_raw = prepared.X_test_raw if prepared.X_test_raw is not None else prepared.X_train_raw
+    X_raw = np.asarray(X_raw, dtype=np.float64)
+    X_raw = X_raw[~np.isnan(X_raw).any(axis=1)]   # the graph does not impute gaps: check complete rows
+    if len(X_raw) == 0:
+        raise UsageError(f"{loaded.run.path} cannot be exported: every row it could be verified on has a gap")
     expected = loaded.predict_proba(X_raw)
     if pre.task == "classification" and loaded.model.output_dim == 1 and not binary_two_columns:
         expected = expected[:, 1:]

@@ -23,14 +23,16 @@ from nncli.experiment import rules
 class PreparedData:
     """The split data of one config, raw and preprocessed, ready for the model.
 
-    ``X_*`` are scaled features; ``X_*_raw`` the features as the source gave them; ``y_*`` the
-    raw labels or targets (encode them with ``targets``). The test part is None when
-    ``data.test_size`` is 0. ``validation_split`` is where training's validation part starts.
+    ``X_*`` are the network's inputs (encoded and scaled); ``X_*_raw`` the features as the source
+    gave them (an array, or a ``Frame`` of a table's raw columns); ``y_*`` the raw labels or
+    targets (encode them with ``targets``). The test part is None when ``data.test_size`` is 0.
+    ``validation_split`` is where training's validation part starts. ``notices``: what applying
+    the preprocessing found (a category of the test part never seen in training).
     """
 
-    X_train_raw: np.ndarray
+    X_train_raw: Any
     y_train: np.ndarray
-    X_test_raw: np.ndarray | None
+    X_test_raw: Any
     y_test: np.ndarray | None
     preprocessor: Any
     task: str
@@ -39,14 +41,21 @@ class PreparedData:
     n_samples: int = 0
     X_train: np.ndarray = field(init=False)
     X_test: np.ndarray | None = field(init=False)
+    notices: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.X_train = self.preprocessor.transform_X(self.X_train_raw)
-        self.X_test = None if self.X_test_raw is None else self.preprocessor.transform_X(self.X_test_raw)
+        self.X_train = self.preprocessor.transform_X(self.X_train_raw, self.notices)
+        self.X_test = None if self.X_test_raw is None else self.preprocessor.transform_X(self.X_test_raw, self.notices)
 
     @property
     def n_features(self) -> int:
-        return int(self.X_train_raw.shape[1])
+        """The network's input size (a table's columns once encoded)."""
+        return int(self.X_train.shape[1])
+
+    @property
+    def columns(self) -> Any:
+        """What became of each column of a table (``nncli.data.ColumnReport``); None for arrays."""
+        return self.preprocessor.report
 
     def part(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """Scaled features and raw labels of ``split``: train (without the validation part), val, test."""

@@ -61,6 +61,22 @@ def test_export_refuses_an_unknown_format_and_a_bad_opset(digits_run, tmp_path):
     assert result.exit_code == 2 and "opset" in result.stderr and not (tmp_path / "x.onnx").exists()
 
 
+def test_a_table_run_with_categorical_columns_is_refused_naming_the_step(tmp_path):
+    run = train_run(tmp_path, "penguins.yaml")
+    result = invoke(["export", run])
+    assert result.exit_code == 2, result.stderr
+    message = " ".join(result.stderr.split())
+    assert "cannot be exported" in message and "one-hot encoding of the categorical columns island, sex" in message
+    assert not (run / "model.onnx").exists()
+
+
+def test_a_numeric_table_exports_and_is_checked_on_its_complete_rows(tmp_path):
+    run = train_run(tmp_path, "iris_csv.yaml")
+    result = invoke(["export", run])
+    assert result.exit_code == 0, result.stderr
+    assert "checked on" in result.stderr and (run / "model.onnx").exists()
+
+
 @pytest.mark.parametrize("config", sorted(path.name for path in CONFIGS.glob("*.yaml")))
 def test_gradcheck_passes_on_every_shipped_config(config, tmp_path, shared_lfw_data_home_for_module):
     args = ["gradcheck", CONFIGS / config, "--samples", "16"]

@@ -37,6 +37,7 @@ def train(
     """
     from nncli import experiment
     from nncli.cli.signals import Interrupts, StopAtOnce
+    from nncli.config import load_config
     from nncli.errors import TrainingInterrupted, UsageError
 
     err = output.stderr()
@@ -53,9 +54,13 @@ def train(
             else:
                 if config is None:
                     raise UsageError("missing CONFIG: nncli train configs/digits.yaml (or --resume runs/NAME)")
-                result = experiment.train_config(config, list(overrides or []), runs_dir=runs_dir, name=name,
-                                                 callbacks=[*progress, interrupts], interrupt=interrupts.event,
-                                                 on_run_dir=lambda path: run_path.setdefault("path", path))
+                loaded = load_config(config, list(overrides or []))
+                prepared = experiment.prepare(loaded)
+                if not quiet:
+                    _report_columns(prepared)
+                result = experiment.train(loaded, prepared=prepared, runs_dir=runs_dir, name=name,
+                                          callbacks=[*progress, interrupts], interrupt=interrupts.event,
+                                          on_run_dir=lambda path: run_path.setdefault("path", path))
     except (TrainingInterrupted, KeyboardInterrupt) as error:
         _close(progress)
         _report_interrupted(error, resume or run_path.get("path"), err)
@@ -63,6 +68,15 @@ def train(
         _close(progress)
     pictures = [] if no_plots else _draw_pictures(result, err, quiet)
     _report(result, pictures, quiet, json_output, err)
+
+
+def _report_columns(prepared: Any) -> None:
+    """A table's column report, once, before training (and what applying it found)."""
+    if prepared.columns is not None:
+        for line in prepared.columns.lines():
+            output.note(line)
+    for notice in prepared.notices:
+        output.note(notice)
 
 
 def _progress(console: Any) -> Any:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from nncli.data import arrays, tables
+from nncli.data import arrays, columns
 from nncli.data.registry import SOURCES, Dataset, Source, SourceParams
 from nncli.errors import DataError
 
@@ -19,6 +19,9 @@ MAX_AUTO_CLASSES = 20
 TaskChoice = Literal["auto", "classification", "regression"]
 
 
+ColumnKey = int | str
+
+
 class CsvParams(SourceParams):
     """Keys of the ``csv`` source.
 
@@ -26,6 +29,11 @@ class CsvParams(SourceParams):
     None means the last column. ``header: auto`` treats the first row as a header when it holds
     text where the data rows hold numbers. ``task: auto`` picks classification when the target
     holds text, or integers with at most 20 distinct values; regression otherwise.
+
+    The other keys say how a real table's columns become the network's input (see
+    ``nncli.data.columns``): every column but the target is an input unless ``features`` or
+    ``drop`` says otherwise; a column whose cells are not all numbers is categorical (one-hot
+    encoded); gaps are imputed or their rows dropped. All of it is fitted on the training part.
     """
 
     path: str
@@ -33,6 +41,38 @@ class CsvParams(SourceParams):
     header: bool | Literal["auto"] = "auto"
     delimiter: str = Field(",", min_length=1, max_length=1)
     task: TaskChoice = "auto"
+    features: list[ColumnKey] | None = Field(
+        None, description="csv: the input columns (names or indices); default: every column but the target.")
+    drop: list[ColumnKey] = Field(
+        default_factory=list, description="csv: columns left out of the inputs (instead of features).")
+    categorical: list[ColumnKey] = Field(
+        default_factory=list, description="csv: columns one-hot encoded even though their cells are numbers "
+        "(a code); a text column is categorical anyway.")
+    na_values: list[str] = Field(
+        default_factory=lambda: list(columns.NA_VALUES), description="csv: cells that mark a gap, beside the "
+        "empty cell (always a gap).")
+    missing: Literal["impute", "drop"] = Field(
+        "impute", description="csv: gaps in inputs: impute (training median, or most frequent value) or drop "
+        "the row; a row without a target is dropped either way.")
+    missing_indicator: bool = Field(
+        False, description="csv: with impute, add a 0/1 column per numeric column that had gaps in training.")
+    max_categories: int | None = Field(
+        None, ge=2, description="csv: at most this many one-hot columns per categorical column, an 'other' "
+        "column (the rarest categories folded in) included; null for no limit.")
+
+    @model_validator(mode="after")
+    def _features_or_drop(self) -> "CsvParams":
+        if self.features is not None and self.drop:
+            raise ValueError("give features (the inputs) or drop (the columns left out), not both")
+        if self.features is not None and not self.features:
+            raise ValueError("features: [] leaves no input; list the input columns, or remove the key")
+        return self
+
+    def table_options(self) -> columns.TableOptions:
+        return columns.TableOptions(
+            na_values=tuple(self.na_values), features=None if self.features is None else tuple(self.features),
+            drop=tuple(self.drop), categorical=tuple(self.categorical), missing=self.missing,
+            missing_indicator=self.missing_indicator, max_categories=self.max_categories)
 
 
 class NpzParams(SourceParams):
@@ -66,7 +106,8 @@ def infer_task(y: np.ndarray) -> str:
     return "regression"
 
 
-def _finish_file_dataset(X: np.ndarray, y: np.ndarray, task: str, where: str, feature_names=None) -> Dataset:
+def _finish_file_dataset(X: np.ndarray | columns.Frame, y: np.ndarray, task: str, where: str,
+                         feature_names=None) -> Dataset:
     task = infer_task(y) if task == "auto" else task
     if task == "regression":
         if y.dtype.kind not in "iuf":
@@ -93,9 +134,9 @@ def _n_outputs(y: np.ndarray, task: str) -> int:
 
 
 def _load_csv(params: CsvParams, seed: int) -> Dataset:
-    table = tables.read_table(params.path, delimiter=params.delimiter, header=params.header)
-    X, y, names = tables.table_to_arrays(table, params.target)
-    return _finish_file_dataset(X, y, params.task, table.where, names)
+    frame, y = columns.read_frame(params.path, target=params.target, options=params.table_options(),
+                                  delimiter=params.delimiter, header=params.header)
+    return _finish_file_dataset(frame, y, params.task, frame.where, list(frame.names) if frame.named else None)
 
 
 def _load_npz(params: NpzParams, seed: int) -> Dataset:
