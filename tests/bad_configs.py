@@ -88,6 +88,8 @@ BAD_CONFIGS: list[tuple[str, str, list[str], str | None, str]] = [
      "training.early_stopping.patiense", "did you mean 'patience'"),
     ("source_param_typo", edit("  source: iris", "  source: lfw\n  min_face_per_person: 100"), [],
      "data.min_face_per_person", "did you mean 'min_faces_per_person'"),
+    ("source_param_quoted_number", edit("  source: iris", "  source: circle\n  n_samples: '300'"), [],
+     "data.n_samples", "expected an integer; received '300'"),
     # -- unknown names ---------------------------------------------------------------------------
     ("activation_typo", edit(DENSE_0, "    - {type: Dense, units: 8, activation: rellu}"), [],
      "model.layers.0.activation", "unknown activation 'rellu'; did you mean 'relu'?"),

@@ -168,9 +168,33 @@ def schema_rows() -> list[tuple[str, Any, str]]:
     rows = []
     for prefix, model in section_models().items():
         for name, info in model.model_fields.items():
-            default = "required" if info.is_required() else info.get_default(call_default_factory=True)
-            rows.append((f"{prefix}.{name}" if prefix else name, default, info.description or ""))
+            rows.append((f"{prefix}.{name}" if prefix else name, _default(info), info.description or ""))
+        if prefix == "data":
+            rows.extend(source_rows())
     return rows
+
+
+def source_rows() -> list[tuple[str, Any, str]]:
+    """The data sources' own keys: ``(data.key, default, "csv, npz: description")``, one row for
+    the sources whose key has the same default and meaning."""
+    sources = data_module().SOURCES
+    users: dict[tuple[str, str, str], list[str]] = {}
+    defaults: dict[tuple[str, str, str], Any] = {}
+    for source in sources.names():
+        for name, info in sources[source].params.model_fields.items():
+            default = _default(info)
+            key = (name, repr(default), info.description or "")
+            users.setdefault(key, []).append(source)
+            defaults[key] = default
+    def lower_first(text: str) -> str:
+        return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+    return [(f"data.{name}", defaults[key], f"{', '.join(users[key])}: {lower_first(description)}")
+            for key, (name, _, description) in ((key, key) for key in users)]
+
+
+def _default(info: Any) -> Any:
+    return "required" if info.is_required() else info.get_default(call_default_factory=True)
 
 
 def data_module():

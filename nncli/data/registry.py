@@ -57,7 +57,7 @@ class Dataset:
 class SourceParams(BaseModel):
     """Base of every source's config keys: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 @dataclass

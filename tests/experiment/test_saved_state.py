@@ -4,6 +4,7 @@ last checkpoint."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -13,7 +14,6 @@ import pytest
 
 from cli_helpers import CONFIGS, invoke
 from nncli import experiment, runs
-from nncli.data import tables
 from nncli.experiment.pictures import run_pictures
 from nncli.experiment.prepare import targets
 
@@ -92,9 +92,9 @@ def test_a_run_stopped_before_its_first_epoch_ended_says_it_has_no_weights(tmp_p
 def test_evaluate_data_uses_the_run_s_own_target_column_when_the_header_has_it(tmp_path):
     run = _train(tmp_path, CONFIGS / "iris_csv.yaml", "training.epochs=5")
     moved = tmp_path / "moved.csv"  # the target column first: not the last column any more
-    table = tables.read_table(CONFIGS / "data" / "iris.csv")
-    order = [table.names.index("species")] + [i for i, n in enumerate(table.names) if n != "species"]
-    lines = [",".join(table.names[i] for i in order)] + [",".join(row[i] for i in order) for row in table.cells]
+    header, *rows = list(csv.reader((CONFIGS / "data" / "iris.csv").read_text().splitlines()))
+    order = [header.index("species")] + [i for i, name in enumerate(header) if name != "species"]
+    lines = [",".join(row[i] for i in order) for row in [header, *rows] if row]
     moved.write_text("\n".join(lines) + "\n")
     result = invoke(["evaluate", run, "--data", moved, "--json"])
     assert result.exit_code == 0, result.stderr

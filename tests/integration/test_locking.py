@@ -17,18 +17,27 @@ def _resume(run, epochs):
 
 
 def test_concurrent_resumes_never_corrupt_the_history(tmp_path):
-    for repetition in range(5):
+    """Both processes start together. Usually they overlap and the second is refused at once; on a
+    loaded machine the first may finish before the second starts, which then finds the run
+    completed. Either way history.csv holds each epoch once and the run is completed; at least one
+    repetition must have overlapped."""
+    epochs, overlapped = 400, 0
+    for repetition in range(6):
         run = train_run(tmp_path / f"r{repetition}", "iris.yaml")
         metrics = json.loads((run / "metrics.json").read_text())
         metrics["status"] = "interrupted"
         (run / "metrics.json").write_text(json.dumps(metrics))
-        first, second = _resume(run, 200), _resume(run, 200)
-        outcomes = [process.communicate(timeout=120) + (process.returncode,) for process in (first, second)]
+        first, second = _resume(run, epochs), _resume(run, epochs)
+        outcomes = [process.communicate(timeout=180) + (process.returncode,) for process in (first, second)]
         codes = sorted(code for _, _, code in outcomes)
-        assert codes == [0, 1], outcomes
-        refused = next(stderr for _, stderr, code in outcomes if code == 1)
-        assert "is being written by pid" in " ".join(refused.split())
+        others = [" ".join(stderr.split()) for _, stderr, code in outcomes if code != 0]
+        if codes == [0, 1]:
+            overlapped += 1
+            assert "is being written by pid" in others[0], outcomes
+        else:
+            assert codes == [0, 2] and f"already completed its {epochs} epochs" in others[0], outcomes
         rows = (run / "history.csv").read_text().splitlines()
-        assert rows[0].startswith("epoch,") and [int(row.split(",")[0]) for row in rows[1:]] == list(range(1, 201))
+        assert rows[0].startswith("epoch,") and [int(row.split(",")[0]) for row in rows[1:]] == list(range(1, epochs + 1))
         assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
         assert not list(run.glob(".*.tmp"))
+    assert overlapped >= 1, "no repetition had both processes writing at once"

@@ -20,6 +20,8 @@ TaskChoice = Literal["auto", "classification", "regression"]
 
 
 ColumnKey = int | str
+TASK_DESCRIPTION = ("classification, regression, or auto: classification when the target holds text, or "
+                    f"integers with at most {MAX_AUTO_CLASSES} distinct values.")
 
 
 class CsvParams(SourceParams):
@@ -36,28 +38,31 @@ class CsvParams(SourceParams):
     encoded); gaps are imputed or their rows dropped. All of it is fitted on the training part.
     """
 
-    path: str
-    target: int | str | None = None
-    header: bool | Literal["auto"] = "auto"
-    delimiter: str = Field(",", min_length=1, max_length=1)
-    task: TaskChoice = "auto"
+    path: str = Field(description="The data file (from this file's folder; from the current folder on the "
+                      "command line).")
+    target: int | str | None = Field(None, description="The target column: a name (needs a header) or an "
+                                     "index (0-based, negative from the end); null: the last column.")
+    header: bool | Literal["auto"] = Field("auto", description="Whether the first row names the columns; auto: "
+                                           "when it holds text where the data rows hold numbers.")
+    delimiter: str = Field(",", min_length=1, max_length=1, description="The one character between cells.")
+    task: TaskChoice = Field("auto", description=TASK_DESCRIPTION)
     features: list[ColumnKey] | None = Field(
-        None, description="csv: the input columns (names or indices); default: every column but the target.")
+        None, description="The input columns (names or indices); default: every column but the target.")
     drop: list[ColumnKey] = Field(
-        default_factory=list, description="csv: columns left out of the inputs (instead of features).")
+        default_factory=list, description="Columns left out of the inputs (instead of features).")
     categorical: list[ColumnKey] = Field(
-        default_factory=list, description="csv: columns one-hot encoded even though their cells are numbers "
+        default_factory=list, description="Columns one-hot encoded even though their cells are numbers "
         "(a code); a text column is categorical anyway.")
     na_values: list[str] = Field(
-        default_factory=lambda: list(columns.NA_VALUES), description="csv: cells that mark a gap, beside the "
+        default_factory=lambda: list(columns.NA_VALUES), description="Cells that mark a gap, beside the "
         "empty cell (always a gap).")
     missing: Literal["impute", "drop"] = Field(
-        "impute", description="csv: gaps in inputs: impute (training median, or most frequent value) or drop "
+        "impute", description="Gaps in inputs: impute (training median, or most frequent value) or drop "
         "the row; a row without a target is dropped either way.")
     missing_indicator: bool = Field(
-        False, description="csv: with impute, add a 0/1 column per numeric column that had gaps in training.")
+        False, description="With impute, add a 0/1 column per numeric column that had gaps in training.")
     max_categories: int | None = Field(
-        None, ge=2, description="csv: at most this many one-hot columns per categorical column, an 'other' "
+        None, ge=2, description="At most this many one-hot columns per categorical column, an 'other' "
         "column (the rarest categories folded in) included; null for no limit.")
 
     @model_validator(mode="after")
@@ -78,18 +83,19 @@ class CsvParams(SourceParams):
 class NpzParams(SourceParams):
     """Keys of the ``npz`` source: features under ``x_key``, labels or targets under ``y_key``."""
 
-    path: str
-    x_key: str = "X"
-    y_key: str = "y"
-    task: TaskChoice = "auto"
+    path: str = Field(description="The data file (from this file's folder; from the current folder on the "
+                      "command line).")
+    x_key: str = Field("X", description="The archive's array of features.")
+    y_key: str = Field("y", description="The archive's array of labels or targets.")
+    task: TaskChoice = Field("auto", description=TASK_DESCRIPTION)
 
 
 class NpyParams(SourceParams):
     """Keys of the ``npy`` source: one ``.npy`` file of features, one of labels or targets."""
 
-    x_path: str
-    y_path: str
-    task: TaskChoice = "auto"
+    x_path: str = Field(description="The .npy file of features, (n_samples, n_features).")
+    y_path: str = Field(description="The .npy file of labels or targets, (n_samples,) or (n_samples, n).")
+    task: TaskChoice = Field("auto", description=TASK_DESCRIPTION)
 
 
 def infer_task(y: np.ndarray) -> str:

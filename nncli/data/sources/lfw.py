@@ -27,13 +27,18 @@ class LfwParams(SourceParams):
     or ``$SCIKIT_LEARN_DATA``).
     """
 
-    min_faces_per_person: int = Field(200, ge=0)
-    resize: float | None = Field(0.25, gt=0)
-    color: bool = False
-    slice_: list[list[int]] | None = Field(default_factory=lambda: [list(p) for p in LFW_DEFAULT_SLICE])
-    funneled: bool = True
-    data_home: str | None = None
-    download_if_missing: bool = True
+    min_faces_per_person: int = Field(200, ge=0, description="Keep the people with at least this many photos.")
+    resize: float | None = Field(0.25, gt=0, description="Scale of each photo (0.25: 125x94 crop to 31x23 "
+                                 "pixels); null keeps the crop's size.")
+    color: bool = Field(False, description="Three colour channels per pixel instead of grey.")
+    slice_: list[list[int]] | None = Field(default_factory=lambda: [list(p) for p in LFW_DEFAULT_SLICE],
+                                           description="Crop window [[row start, stop], [column start, stop]] of "
+                                           "the 250x250 photos; null for the whole photo.")
+    funneled: bool = Field(True, description="The aligned ('funneled') photos rather than the raw ones.")
+    data_home: str | None = Field(None, description="scikit-learn's cache folder, the one holding lfw_home/ "
+                                  "(from this file's folder); null: ~/scikit_learn_data or $SCIKIT_LEARN_DATA.")
+    download_if_missing: bool = Field(True, description="Download when the cache lacks the photos; false: "
+                                      "fail with a clear error instead.")
 
     @field_validator("slice_")
     @classmethod

@@ -23,9 +23,10 @@ class PlaygroundParams(SourceParams):
     x1², x2², x1·x2, sin x1, sin x2 (7 features instead of 2).
     """
 
-    n_samples: int = Field(500, ge=2)
-    noise: float = Field(0.0, ge=0.0, le=0.5)
-    extra_features: bool = False
+    n_samples: int = Field(500, ge=2, description="Points drawn.")
+    noise: float = Field(0.0, ge=0.0, le=0.5, description="The playground's noise slider divided by 100 "
+                         "(0 to 0.5).")
+    extra_features: bool = Field(False, description="Add x1², x2², x1·x2, sin x1, sin x2 (7 inputs instead of 2).")
 
 
 def _halves(n_samples: int) -> tuple[int, int]:
