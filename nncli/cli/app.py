@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nncli.cli.commands import evaluate, plot, predict, runs, summary, train
+from nncli.cli.commands import evaluate, plot, predict, runs, schema, summary, train
 
 app = typer.Typer(
     name="nncli",
@@ -19,7 +19,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for command in (summary.summary, train.train, evaluate.evaluate, predict.predict, runs.runs, plot.plot):
+for command in (summary.summary, train.train, evaluate.evaluate, predict.predict, runs.runs, plot.plot, schema.schema):
     app.command()(command)
 
 
