@@ -141,9 +141,10 @@ def test_every_shipped_config_names_the_schema_on_its_first_line_and_follows_it(
 
 
 @pytest.mark.parametrize("config", sorted(path.name for path in CONFIGS.glob("*.yaml")))
-def test_every_runs_config_follows_it(tmp_path, fake_lfw, config):
-    # The LFW config trains on the tiny fake cache: its people have 1 to 4 pictures.
-    overrides = [f"data.data_home={fake_lfw.data_home}", "data.min_faces_per_person=3"] if config == "lfw.yaml" else []
+def test_every_runs_config_follows_it(tmp_path, request, config):
+    overrides = []
+    if config == "lfw.yaml":  # trained on the tiny fake cache, whose people have 1 to 4 pictures
+        overrides = [f"data.data_home={request.getfixturevalue('fake_lfw').data_home}", "data.min_faces_per_person=3"]
     run = train_run(tmp_path, config, *overrides)
     errors = list(validator().iter_errors(read(run / "config.yaml")))
     assert not errors, [error.message for error in errors]
