@@ -15,6 +15,9 @@ from nncli.errors import DataError, ShapeError, UsageError
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 UNPLOTTED_COLUMNS = frozenset({"epoch", "learning_rate", "lr", "seconds"})
+#: A curve whose values span more than this many decades is drawn on a log axis: on a linear one
+#: its first epochs flatten the rest into the bottom of the panel (diabetes' loss, 35,000 to 2,000).
+LOG_AXIS_DECADES = 1.0
 
 PredictFn = Callable[[np.ndarray], Any]
 
@@ -311,6 +314,16 @@ def history_arrays(history: Mapping[str, Sequence[Any]]) -> dict[str, np.ndarray
     return {
         key: np.concatenate([column, np.full(n_rows - column.size, np.nan)]) for key, column in columns.items()
     }
+
+
+def wants_log_axis(values: Any, decades: float = LOG_AXIS_DECADES) -> bool:
+    """Whether a curve of ``values`` reads better on a log axis: its finite values are all
+    positive and the largest is more than ``10 ** decades`` times the smallest."""
+    array = np.asarray(values, dtype=float).ravel()
+    finite = array[np.isfinite(array)]
+    if finite.size < 2 or finite.min() <= 0:
+        return False
+    return bool(np.log10(finite.max()) - np.log10(finite.min()) > decades)
 
 
 def curve_quantities(history: Mapping[str, Sequence[Any]]) -> list[str]:

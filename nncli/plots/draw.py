@@ -20,6 +20,11 @@ from nncli.errors import DataError, NncliError, RunDirError, ShapeError, UsageEr
 from nncli.plots import compute
 
 DPI = 100
+HEADING_SIZE = "medium"
+#: The part of the diverging map that paints probabilities behind a decision boundary: its light
+#: middle, so the points, in the map's dark ends, stand out on every band (on the whole map the
+#: class-0 points vanished into its dark blue).
+BACKGROUND_RANGE = (0.25, 0.75)
 PLOTS_UNAVAILABLE_MESSAGE = "pictures skipped: matplotlib cannot be imported (install it with `pip install matplotlib`)"
 PredictFn = compute.PredictFn
 
@@ -66,7 +71,12 @@ def _save(figure: Any, path: str | os.PathLike[str]) -> Path:
 
 
 def _number(value: float) -> str:
-    return "nan" if not math.isfinite(value) else f"{value:.4g}"
+    """The one format of numbers in headings and legends: four decimals, as the terminal's tables
+    write them; below 0.001, where four decimals keep less than two digits, three significant
+    digits (``5.30e-05``, not ``0.0001``)."""
+    if not math.isfinite(value):
+        return "nan"
+    return f"{value:.2e}" if 0 < abs(value) < 1e-3 else f"{value:.4f}"
 
 
 def _last_finite(values: np.ndarray) -> float:
@@ -74,8 +84,31 @@ def _last_finite(values: np.ndarray) -> float:
     return float(finite[-1]) if finite.size else float("nan")
 
 
-def _heading(title: str, detail: str) -> str:
-    return f"{title}\n{detail}" if title else detail
+def _on_split(split: str | None, n_samples: int) -> str:
+    return f"on the {split} split ({n_samples} samples)" if split else f"on {n_samples} samples"
+
+
+def _heading(figure: Any, title: str, items: Sequence[str]) -> None:
+    """The figure's heading: ``title`` (the run's name), then ``items`` joined by " · ", on as
+    many lines as it takes to fit the figure's width (measured, not guessed from characters)."""
+    from matplotlib.font_manager import FontProperties
+
+    font = FontProperties(size=HEADING_SIZE)
+    renderer = figure.canvas.get_renderer()
+    room = figure.bbox.width * 0.96
+
+    def width(text: str) -> float:
+        return renderer.get_text_width_height_descent(text, font, ismath=False)[0]
+
+    lines: list[str] = []
+    for item in items:
+        joined = f"{lines[-1]} · {item}" if lines else item
+        if lines and width(joined) <= room:
+            lines[-1] = joined
+        else:
+            lines.append(item)
+    heading = "\n".join(([title] if title else []) + lines)
+    figure.suptitle(heading, fontsize=HEADING_SIZE, parse_math=False)  # a run name may hold a "$"
 
 
 def _names_for(class_names: Sequence[str] | None, n_classes: int) -> list[str]:
@@ -87,9 +120,9 @@ def _names_for(class_names: Sequence[str] | None, n_classes: int) -> list[str]:
 
 
 def _class_colors(n_classes: int) -> list[Any]:
-    if n_classes == 2:
+    if n_classes == 2:  # the ends of the probability map: dark, so they stand out on its pale bands
         diverging = _colormap("RdBu_r")
-        return [diverging(0.1), diverging(0.9)]
+        return [diverging(0.0), diverging(1.0)]
     palette = _colormap("tab10" if n_classes <= 10 else "tab20")
     if n_classes <= palette.N:
         return [palette(index) for index in range(n_classes)]
@@ -98,20 +131,21 @@ def _class_colors(n_classes: int) -> list[Any]:
 
 
 # ---------------------------------------------------------------- pictures
+# Each picture is a ``*_figure`` function (a matplotlib Figure, for tests to read) and a
+# ``plot_*`` function that writes it.
 
 
-def plot_curves(history: Mapping[str, Sequence[Any]], path: str | os.PathLike[str], title: str = "",
-                best: int | None = None) -> Path:
-    """Draw ``curves.png``: one panel per quantity, train and validation, best epoch marked.
+def curves_figure(history: Mapping[str, Sequence[Any]], title: str = "", best: int | None = None) -> Any:
+    """The learning curves: one panel per quantity, train and validation, best epoch marked; a
+    log axis where the values fall over more than ``compute.LOG_AXIS_DECADES`` decades.
 
     Parameters
     ----------
     history : mapping of column name to per-epoch values
         As read from ``history.csv`` (``epoch``, ``loss``, metrics, ``val_*``,
         ``learning_rate``, ``seconds``); rows are epochs 1, 2, ... in order.
-    path : path of the PNG to write
     title : str
-        First line of the heading (the run name); the final figures follow it.
+        First line of the heading (the run name); the final values follow it.
     best : int, optional
         The run's best epoch (1-based; ``nncli.runs.best_epoch``), marked on every panel.
     """
@@ -130,31 +164,46 @@ def plot_curves(history: Mapping[str, Sequence[Any]], path: str | os.PathLike[st
     for index, quantity in enumerate(quantities):
         axes = figure.add_subplot(n_rows, n_cols, index + 1)
         marker = "o" if n_epochs <= 30 else None
-        for key, label in ((quantity, "train"), (f"val_{quantity}", "validation")):
-            if key in columns:
-                axes.plot(epochs, columns[key], marker=marker, markersize=3, label=label)
-                finals.append(f"{key} {_number(_last_finite(columns[key]))}")
+        keys = [key for key in (quantity, f"val_{quantity}") if key in columns]
+        for key, label in zip(keys, ("train", "validation") if keys[0] == quantity else ("validation",)):
+            axes.plot(epochs, columns[key], marker=marker, markersize=3, label=label)
+            finals.append(f"{key} {_number(_last_finite(columns[key]))}")
         if best is not None:
             axes.axvline(best, color="0.4", linestyle="--", linewidth=1, label=f"best epoch {best}")
-        axes.set_title(quantity)
+        logarithmic = compute.wants_log_axis(np.concatenate([columns[key] for key in keys]))
+        if logarithmic:
+            _log_axis(axes)
+        axes.set_title(f"{quantity} (log scale)" if logarithmic else quantity)
         axes.set_xlabel("epoch")
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.grid(alpha=0.3)
+        axes.grid(alpha=0.3, which="both" if logarithmic else "major")
         axes.legend(fontsize="small")
     best_text = f"best epoch {best} of {n_epochs}" if best is not None else f"{n_epochs} epochs, no finite loss"
-    detail = f"final: {' · '.join(finals)} · {best_text}"
-    figure.suptitle(_heading(title, detail), fontsize="medium")
-    return _save(figure, path)
+    _heading(figure, title, [f"final: {finals[0]}", *finals[1:], best_text] if finals else [best_text])
+    return figure
 
 
-def plot_confusion(
-    y_true: Any,
-    y_pred: Any,
-    class_names: Sequence[str] | None,
-    path: str | os.PathLike[str],
-    title: str = "",
-) -> Path:
-    """Draw ``confusion.png``: a heat map of row shares, each cell showing count and share.
+def _log_axis(axes: Any) -> None:
+    """A log y axis labelled in plain numbers at 1, 2 and 5 of each decade (0.02, 0.05, 0.1, ...):
+    matplotlib's default labels only the powers of ten, too few to read a value off."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axes.set_yscale("log")
+    axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
+    axes.yaxis.set_minor_formatter(NullFormatter())
+
+
+def plot_curves(history: Mapping[str, Sequence[Any]], path: str | os.PathLike[str], title: str = "",
+                best: int | None = None) -> Path:
+    """Write ``curves.png`` (see ``curves_figure``) at ``path``."""
+    return _save(curves_figure(history, title, best), path)
+
+
+def confusion_figure(y_true: Any, y_pred: Any, class_names: Sequence[str] | None, title: str = "", *,
+                     split: str | None = None) -> Any:
+    """The confusion matrix: a heat map of row shares, each non-empty cell showing its count and
+    share (an empty cell stays blank, so the mistakes stand out).
 
     Parameters
     ----------
@@ -162,8 +211,9 @@ def plot_confusion(
         Class indices.
     class_names : sequence of str, or None
         One name per class, in index order; None numbers the classes from the data.
-    path : path of the PNG to write
     title : str
+    split : str, optional
+        The split the predictions are of ("test", ...), named in the heading.
     """
     n_classes = compute.count_classes(class_names, None, [y_true, y_pred])
     names = _names_for(class_names, n_classes)
@@ -184,24 +234,28 @@ def plot_confusion(
     figure.colorbar(image, ax=axes, label="share of the true class")
     total = int(counts.sum())
     accuracy = np.trace(counts) / total if total else float("nan")
-    detail = f"confusion matrix · accuracy {accuracy:.1%} on {total} samples"
-    figure.suptitle(_heading(title, detail), fontsize="medium")
-    return _save(figure, path)
+    _heading(figure, title, [f"confusion matrix {_on_split(split, total)}", f"accuracy {_number(accuracy)}"])
+    return figure
+
+
+def plot_confusion(y_true: Any, y_pred: Any, class_names: Sequence[str] | None, path: str | os.PathLike[str],
+                   title: str = "", *, split: str | None = None) -> Path:
+    """Write ``confusion.png`` (see ``confusion_figure``) at ``path``."""
+    return _save(confusion_figure(y_true, y_pred, class_names, title, split=split), path)
 
 
 def _write_cells(axes: Any, counts: np.ndarray, shares: np.ndarray) -> None:
-    """Count and row share in each cell, light text on dark cells."""
+    """Count and row share in each non-empty cell, light text on dark cells."""
     n_classes = counts.shape[0]
     size = "large" if n_classes <= 4 else "medium" if n_classes <= 10 else "x-small"
-    for row in range(n_classes):
-        for col in range(n_classes):
-            text = f"{counts[row, col]}\n{shares[row, col]:.0%}"
-            colour = "white" if shares[row, col] > 0.5 else "black"
-            axes.text(col, row, text, ha="center", va="center", color=colour, fontsize=size)
+    for row, col in zip(*np.nonzero(counts)):
+        colour = "white" if shares[row, col] > 0.5 else "black"
+        axes.text(col, row, f"{counts[row, col]}\n{shares[row, col]:.0%}", ha="center", va="center", color=colour,
+                  fontsize=size)
 
 
-def plot_roc(y_true: Any, scores: Any, path: str | os.PathLike[str], title: str = "") -> Path:
-    """Draw ``roc.png``: the ROC curve with its AUC in the legend, and the chance diagonal.
+def roc_figure(y_true: Any, scores: Any, title: str = "", *, split: str | None = None) -> Any:
+    """The ROC curve with its AUC, and the chance diagonal.
 
     Parameters
     ----------
@@ -209,14 +263,15 @@ def plot_roc(y_true: Any, scores: Any, path: str | os.PathLike[str], title: str 
         Labels 0 and 1.
     scores : array of shape (n_samples,) or (n_samples, 1)
         Probability of class 1.
-    path : path of the PNG to write
     title : str
+    split : str, optional
+        The split the scores are of, named in the heading.
     """
     fpr, tpr, area = compute.roc_data(y_true, scores)
     figure = _new_figure(7.0, 6.0)
     axes = figure.add_subplot()
-    axes.plot(fpr, tpr, linewidth=2, label=f"model (AUC = {area:.3f})")
-    axes.plot([0, 1], [0, 1], color="0.5", linestyle="--", label="chance (AUC = 0.5)")
+    axes.plot(fpr, tpr, linewidth=2, label=f"model (AUC {_number(area)})")
+    axes.plot([0, 1], [0, 1], color="0.5", linestyle="--", label=f"chance (AUC {_number(0.5)})")
     axes.set_xlim(-0.01, 1.01)
     axes.set_ylim(-0.01, 1.01)
     axes.set_aspect("equal")
@@ -224,15 +279,24 @@ def plot_roc(y_true: Any, scores: Any, path: str | os.PathLike[str], title: str 
     axes.set_ylabel("true positive rate")
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
-    figure.suptitle(_heading(title, f"ROC curve · AUC {area:.3f}"), fontsize="medium")
-    return _save(figure, path)
+    _heading(figure, title, [f"ROC curve {_on_split(split, len(np.ravel(y_true)))}", f"AUC {_number(area)}"])
+    return figure
+
+
+def plot_roc(y_true: Any, scores: Any, path: str | os.PathLike[str], title: str = "", *,
+             split: str | None = None) -> Path:
+    """Write ``roc.png`` (see ``roc_figure``) at ``path``."""
+    return _save(roc_figure(y_true, scores, title, split=split), path)
 
 
 def _paint_probability(figure: Any, axes: Any, xx: np.ndarray, yy: np.ndarray, zz: np.ndarray, positive: str) -> None:
-    """Probability of class 1 on a diverging map, with the 0.5 contour where it crosses."""
+    """Probability of class 1 on a pale diverging map, with the 0.5 contour where it crosses."""
     # 20 filled bands read as smooth and keep the PNG small (a continuous ramp compresses badly)
+    from matplotlib.colors import ListedColormap
+
     bands = np.linspace(0.0, 1.0, 21)
-    image = axes.contourf(xx, yy, zz, levels=bands, cmap="RdBu_r", vmin=0.0, vmax=1.0)
+    light = ListedColormap(_colormap("RdBu_r")(np.linspace(*BACKGROUND_RANGE, 256)))
+    image = axes.contourf(xx, yy, zz, levels=bands, cmap=light, vmin=0.0, vmax=1.0)
     if zz.min() < 0.5 < zz.max():
         axes.contour(xx, yy, zz, levels=[0.5], colors="black", linewidths=1.5)
     figure.colorbar(image, ax=axes, ticks=np.linspace(0.0, 1.0, 5), label=f"predicted probability of {positive}")
@@ -253,7 +317,8 @@ def _paint_classes(axes: Any, xx: np.ndarray, yy: np.ndarray, zz: np.ndarray, n_
 def _scatter_classes(
     axes: Any, X: np.ndarray, labels: np.ndarray, colors: list[Any], names: list[str], split: str
 ) -> None:
-    """Points coloured by class: training points filled, test points outlined."""
+    """Points coloured by class: training points filled (a white rim parts neighbours), test
+    points as rings of the class colour around white, which shows on any band of the map."""
     for index, colour in enumerate(colors):
         chosen = X[labels == index]
         if chosen.shape[0] == 0:
@@ -261,27 +326,26 @@ def _scatter_classes(
         if split == "train":
             style = {"s": 22, "color": colour, "edgecolors": "white", "linewidths": 0.6}
         else:
-            style = {"s": 34, "facecolors": "none", "edgecolors": [colour], "linewidths": 1.3}
+            style = {"s": 34, "facecolors": "white", "edgecolors": [colour], "linewidths": 1.6}
         axes.scatter(chosen[:, 0], chosen[:, 1], label=f"{names[index]} ({split})", **style)
 
 
-def plot_boundary(
+def boundary_figure(
     predict_fn: PredictFn,
     X_train: Any,
     y_train: Any,
     X_test: Any,
     y_test: Any,
-    path: str | os.PathLike[str],
     title: str = "",
     *,
     class_names: Sequence[str] | None = None,
     resolution: int = 200,
-) -> Path:
-    """Draw ``decision_boundary.png``: the model's output over the input plane, points on top.
+) -> Any:
+    """The model's output over the input plane, points on top.
 
-    A one-unit (sigmoid) model is painted as the probability of class 1 on a diverging
+    A one-unit (sigmoid) model is painted as the probability of class 1 on a pale diverging
     colormap with the 0.5 contour; a softmax model as its predicted class. Training points are
-    filled, test points outlined, both coloured by their true class.
+    filled, test points ringed, both in the colour of their true class.
 
     Parameters
     ----------
@@ -291,7 +355,6 @@ def plot_boundary(
     y_train : array of shape (n_train,)
         Class indices.
     X_test, y_test : arrays of shape (n_test, 2) and (n_test,), or None
-    path : path of the PNG to write
     title : str
     class_names : sequence of str, optional
     resolution : int
@@ -316,7 +379,26 @@ def plot_boundary(
     _frame_plane(axes, xx, yy)
     if n_classes <= 5:  # more would hide the picture; colours are explained by the map then
         axes.legend(fontsize="small", loc="upper right", framealpha=0.8)
-    figure.suptitle(_heading(title, "decision boundary · filled: train · outlined: test"), fontsize="medium")
+    _heading(figure, title, ["decision boundary", "filled: train", "ringed: test"] if len(splits) > 1
+             else ["decision boundary", "points: train"])
+    return figure
+
+
+def plot_boundary(
+    predict_fn: PredictFn,
+    X_train: Any,
+    y_train: Any,
+    X_test: Any,
+    y_test: Any,
+    path: str | os.PathLike[str],
+    title: str = "",
+    *,
+    class_names: Sequence[str] | None = None,
+    resolution: int = 200,
+) -> Path:
+    """Write ``decision_boundary.png`` (see ``boundary_figure``) at ``path``."""
+    figure = boundary_figure(predict_fn, X_train, y_train, X_test, y_test, title, class_names=class_names,
+                             resolution=resolution)
     return _save(figure, path)
 
 
@@ -345,27 +427,44 @@ def _frame_plane(axes: Any, xx: np.ndarray, yy: np.ndarray) -> None:
     axes.set_ylabel("feature 2")
 
 
-def plot_residuals(y_true: Any, y_pred: Any, path: str | os.PathLike[str], title: str = "") -> Path:
-    """Draw ``residuals.png``: predicted against true values with the identity line.
+def residuals_figure(y_true: Any, y_pred: Any, title: str = "", *, split: str | None = None) -> Any:
+    """Two panels: the residuals (true − predicted) against the predictions, with the zero line,
+    where a pattern means the model misses something; and predicted against true values, with
+    the identity line.
 
     Parameters
     ----------
     y_true, y_pred : array of shape (n_samples,) or (n_samples, n_targets)
-    path : path of the PNG to write
     title : str
-        First line of the heading; R² and MAE follow it.
+        First line of the heading; the split, R² and MAE follow it.
+    split : str, optional
+        The split the predictions are of, named in the heading.
     """
     data = compute.residual_data(y_true, y_pred)
-    figure = _new_figure(7.0, 6.0)
-    axes = figure.add_subplot()
-    axes.scatter(data["y_true"], data["y_pred"], s=14, alpha=0.6, label="samples")
+    figure = _new_figure(12.0, 5.5)
+    against_predictions, against_truth = figure.subplots(1, 2)
+    against_predictions.scatter(data["y_pred"], data["residuals"], s=14, alpha=0.6, label="samples")
+    against_predictions.axhline(0.0, color="black", linestyle="--", linewidth=1, label="residual = 0")
+    against_predictions.set_xlabel("predicted value")
+    against_predictions.set_ylabel("residual (true − predicted)")
+    against_predictions.set_title("residuals against predictions")
+    against_truth.scatter(data["y_true"], data["y_pred"], s=14, alpha=0.6, label="samples")
     low = min(data["y_true"].min(), data["y_pred"].min())
     high = max(data["y_true"].max(), data["y_pred"].max())
-    axes.plot([low, high], [low, high], color="black", linestyle="--", linewidth=1, label="predicted = true")
-    axes.set_xlabel("true value")
-    axes.set_ylabel("predicted value")
-    axes.grid(alpha=0.3)
-    axes.legend(loc="upper left")
-    detail = f"predicted vs true · R² = {_number(data['r2'])} · MAE = {_number(data['mae'])}"
-    figure.suptitle(_heading(title, detail), fontsize="medium")
-    return _save(figure, path)
+    against_truth.plot([low, high], [low, high], color="black", linestyle="--", linewidth=1, label="predicted = true")
+    against_truth.set_xlabel("true value")
+    against_truth.set_ylabel("predicted value")
+    against_truth.set_title("predicted against true")
+    for axes in (against_predictions, against_truth):
+        axes.grid(alpha=0.3)
+        axes.legend(loc="upper left")
+    n_samples = int(np.shape(np.asarray(y_true))[0])
+    _heading(figure, title, [f"residuals {_on_split(split, n_samples)}", f"R² {_number(data['r2'])}",
+                             f"MAE {_number(data['mae'])}"])
+    return figure
+
+
+def plot_residuals(y_true: Any, y_pred: Any, path: str | os.PathLike[str], title: str = "", *,
+                   split: str | None = None) -> Path:
+    """Write ``residuals.png`` (see ``residuals_figure``) at ``path``."""
+    return _save(residuals_figure(y_true, y_pred, title, split=split), path)

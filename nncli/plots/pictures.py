@@ -117,17 +117,18 @@ PICTURES.add("curves", Picture("curves.png", _curves_why_not,
                                lambda run, path: draw.plot_curves(run.history, path, run.title, run.best_epoch)))
 PICTURES.add("confusion", Picture("confusion.png", _classes_why_not,
                                   lambda run, path: draw.plot_confusion(run.y_true, run.y_pred, _names(run), path,
-                                                                        run.title)))
+                                                                        run.title, split=run.split)))
 PICTURES.add("roc", Picture("roc.png", _roc_why_not,
                             lambda run, path: draw.plot_roc(run.y_true, compute.binary_scores(run.proba), path,
-                                                            run.title)))
+                                                            run.title, split=run.split)))
 PICTURES.add("boundary", Picture("decision_boundary.png", _boundary_why_not,
                                  lambda run, path: draw.plot_boundary(run.predict_fn, run.X_train, run.y_train,
                                                                       run.X_test, run.y_test, path, run.title,
                                                                       class_names=run.class_names)),
              "decision_boundary")
 PICTURES.add("residuals", Picture("residuals.png", _residuals_why_not,
-                                  lambda run, path: draw.plot_residuals(run.y_true, run.proba, path, run.title)))
+                                  lambda run, path: draw.plot_residuals(run.y_true, run.proba, path, run.title,
+                                                                        split=run.split)))
 
 
 def chosen(what: str | Iterable[str] | None) -> list[str] | None:

@@ -17,7 +17,9 @@ from cli_helpers import ARCHITECTURES, CONFIGS, PLAIN_EPOCH_LINE, REPO, last_lin
 from nncli import runs
 from nncli.io import load_npz
 
-COMMANDS = ("summary", "train", "evaluate", "predict", "runs", "plot")
+from nncli.cli.app import app
+
+COMMANDS = tuple(command.callback.__name__ for command in app.registered_commands)
 
 
 def assert_no_terminal_codes(text: str) -> None:

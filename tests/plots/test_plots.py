@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import struct
 import subprocess
 import sys
@@ -431,3 +432,155 @@ def test_asking_for_a_picture_that_does_not_apply_says_why_in_a_person_s_words(t
     paths, not_drawn = draw_all(circle_run(), tmp_path, ["residuals", "roc"])
     assert written_names(paths) == ["roc.png"]
     assert not_drawn == {"residuals": "needs a regression; this run is a classifier of 2 classes"}
+
+
+# ---------------------------------------------------------------- pictures a person reads without squinting
+BREAST_CANCER_HISTORY = {  # five quantities with validation: the heading that was cut on both sides
+    key: list(np.linspace(start, stop, 30))
+    for base, start, stop in (("loss", 0.83, 0.1), ("accuracy", 0.46, 0.98), ("precision", 0.7, 0.98),
+                              ("recall", 0.22, 0.99), ("auc", 0.56, 0.996))
+    for key in (base, f"val_{base}")
+}
+DIABETES_HISTORY = {"loss": list(np.geomspace(27_800, 2_143, 100)), "val_loss": list(np.geomspace(35_000, 3_553, 100)),
+                    "mae": list(np.linspace(148, 37, 100)), "r2": list(np.linspace(-3.8, 0.63, 100))}
+
+
+def _figures() -> dict[str, object]:
+    """One figure of every picture, each with a long run name."""
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-2, 2, size=(80, 2))
+    y = inside_unit_circle(X)[:, 0].astype(int)
+    digits = rng.integers(0, 10, 300)
+    title = "breast_cancer-with-a-long-run-name"
+    return {
+        "curves": draw.curves_figure(BREAST_CANCER_HISTORY, title, best=30),
+        "diabetes_curves": draw.curves_figure(DIABETES_HISTORY, "diabetes", best=78),
+        "confusion": draw.confusion_figure(digits, np.where(rng.random(300) < 0.9, digits, rng.integers(0, 10, 300)),
+                                           None, title, split="test"),
+        "roc": draw.roc_figure(y, np.clip(y * 0.6 + rng.random(80) * 0.4, 0, 1), title, split="test"),
+        "boundary": draw.boundary_figure(inside_unit_circle, X[:50], y[:50], X[50:], y[50:], title, resolution=40),
+        "residuals": draw.residuals_figure(rng.normal(150, 50, 111), rng.normal(150, 40, 111), title, split="test"),
+    }
+
+
+FIGURES = _figures()
+
+
+def heading(figure) -> object:
+    (text,) = [text for text in figure.texts if text.get_text()]  # the suptitle
+    return text
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_the_heading_fits_inside_the_figure(name):
+    figure = FIGURES[name]
+    figure.canvas.draw()
+    extent = heading(figure).get_window_extent()
+    assert extent.x0 >= figure.bbox.x0 and extent.x1 <= figure.bbox.x1, (extent, figure.bbox)
+    assert extent.y1 <= figure.bbox.y1
+
+
+def test_a_heading_too_wide_for_one_line_is_wrapped_between_items():
+    lines = heading(FIGURES["curves"]).get_text().splitlines()
+    assert lines[0] == "breast_cancer-with-a-long-run-name"
+    assert len(lines) >= 3
+    assert lines[1].startswith("final: loss 0.1000") and lines[-1].endswith("best epoch 30 of 30")
+    assert all(not line.startswith("·") and not line.endswith("·") for line in lines)
+
+
+def test_numbers_in_headings_and_legends_have_one_format():
+    assert [draw._number(value) for value in (1, 0.963, 2142.66431, 0.00686, 5.3e-05, -0.5, math.nan)] == [
+        "1.0000", "0.9630", "2142.6643", "0.0069", "5.30e-05", "-0.5000", "nan"]
+    texts = [heading(figure).get_text() for figure in FIGURES.values()]
+    texts += [text.get_text() for figure in FIGURES.values() for axes in figure.axes
+              if axes.get_legend() for text in axes.get_legend().get_texts()]
+    numbers = [number for text in texts for number in re.findall(r"\d+\.\d+(?:e-\d+)?", text)]
+    assert numbers and all(re.fullmatch(r"\d+\.\d{4}|\d\.\d{2}e-\d+", number) for number in numbers), numbers
+    assert not any("%" in text for text in texts)
+
+
+@pytest.mark.parametrize("name", ["confusion", "roc", "residuals"])
+def test_pictures_of_predictions_name_their_split(name):
+    assert re.search(r"on the test split \(\d+ samples\)", heading(FIGURES[name]).get_text())
+
+
+def test_a_confusion_matrix_leaves_its_empty_cells_blank():
+    rng = np.random.default_rng(5)
+    y_true = rng.integers(0, 10, 200)
+    y_pred = np.where(rng.random(200) < 0.85, y_true, (y_true + 1) % 10)
+    figure = draw.confusion_figure(y_true, y_pred, None, split="test")
+    counts, _ = compute.confusion_data(y_true, y_pred, 10)
+    cells = figure.axes[0].texts
+    assert len(cells) == np.count_nonzero(counts) < 100
+    assert all(not text.get_text().startswith("0\n") for text in cells)
+    written = {(round(text.get_position()[1]), round(text.get_position()[0])): text.get_text() for text in cells}
+    for (row, col), text in written.items():
+        assert text.startswith(f"{counts[row, col]}\n")
+
+
+def test_a_loss_falling_over_more_than_a_decade_is_drawn_on_a_log_axis():
+    loss_axes, mae_axes, r2_axes = FIGURES["diabetes_curves"].axes
+    assert loss_axes.get_yscale() == "log" and loss_axes.get_title() == "loss (log scale)"
+    assert mae_axes.get_yscale() == "linear" and r2_axes.get_yscale() == "linear"  # 4x; and negative values
+    assert FIGURES["curves"].axes[0].get_yscale() == "linear"  # breast cancer's 0.83 -> 0.1: under a decade
+    labels = [label.get_text() for label in loss_axes.get_yticklabels() if label.get_text()]
+    assert "2000" in labels and "10000" in labels  # plain numbers a person reads off
+
+
+@pytest.mark.parametrize(("values", "expected"), [([35_000, 2_000], True), ([0.83, 0.09], False), ([1.8, 0.0166], True),
+                                                  ([1.0, -0.5, 0.001], False), ([0.5, math.nan, 0.001], True),
+                                                  ([7.0], False), ([], False), ([0.0, 1.0], False)])
+def test_wants_log_axis(values, expected):
+    assert compute.wants_log_axis(values) is expected
+
+
+def test_residuals_are_drawn_against_the_predictions_beside_predicted_against_true():
+    rng = np.random.default_rng(6)
+    y_true, y_pred = rng.normal(size=40), rng.normal(size=40)
+    residual_axes, identity_axes = draw.residuals_figure(y_true, y_pred, split="test").axes
+    points = residual_axes.collections[0].get_offsets()
+    np.testing.assert_allclose(points[:, 0], y_pred)
+    np.testing.assert_allclose(points[:, 1], y_true - y_pred)
+    assert residual_axes.get_xlabel() == "predicted value"
+    np.testing.assert_allclose(identity_axes.collections[0].get_offsets(), np.column_stack([y_true, y_pred]))
+
+
+def _luminance(colour) -> float:
+    """WCAG relative luminance of an RGB(A) colour in [0, 1]."""
+    channels = np.asarray(colour[:3], dtype=float)
+    linear = np.where(channels <= 0.03928, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast(first, second) -> float:
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_points_keep_contrast_on_every_band_of_the_probability_map():
+    axes = FIGURES["boundary"].axes[0]
+    (bands,) = [artist for artist in axes.collections if getattr(artist, "filled", False)]
+    darkest_blue, darkest_red = bands.get_facecolor()[0], bands.get_facecolor()[-1]
+    points = {artist.get_label(): artist for artist in axes.collections if artist.get_label().endswith(")")}
+    assert set(points) == {"0 (train)", "1 (train)", "0 (test)", "1 (test)"}
+    for label, artist in points.items():
+        seen = artist.get_facecolor()[0] if "train" in label else artist.get_edgecolor()[0]
+        for background in (darkest_blue, darkest_red):  # a misclassified point sits on the other colour
+            assert contrast(seen, background) >= 3.0, (label, contrast(seen, background))
+
+
+def test_the_pictures_of_a_run_name_the_split_its_predictions_are_of(tmp_path, monkeypatch):
+    headings = {}
+    save = draw._save
+
+    def reading_save(figure, path):
+        headings[Path(path).name] = heading(figure).get_text()
+        return save(figure, path)
+
+    monkeypatch.setattr(draw, "_save", reading_save)
+    draw_all(circle_run(split="train"), tmp_path)
+    rng = np.random.default_rng(3)
+    draw_all(RunPictures("regression", {}, None, "test", rng.normal(size=20), rng.normal(size=20), None, 10), tmp_path)
+    assert "on the train split (20 samples)" in headings["confusion.png"]
+    assert "on the train split (20 samples)" in headings["roc.png"]
+    assert "on the test split (20 samples)" in headings["residuals.png"]
