@@ -72,6 +72,10 @@ class Registry:
         """Canonical names, in registration order."""
         return list(self._entries)
 
+    def aliases(self) -> dict[str, str]:
+        """Each alias and the canonical name it stands for (``{"acc": "accuracy", ...}``)."""
+        return dict(self._aliases)
+
     def canonical(self, name: str) -> str:
         """The canonical name for ``name`` or an alias of it; raise ``UnknownNameError``."""
         if not isinstance(name, str):

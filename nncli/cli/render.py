@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from typing import Any
 
 BASELINE_WORDS = {"majority_class": "baseline: always predict the split's most frequent class",
@@ -14,12 +13,12 @@ BASELINE_WORDS = {"majority_class": "baseline: always predict the split's most f
 
 
 def number(value: Any) -> str:
-    """A table cell: 4 decimals for floats, ``-`` for missing, ``nan`` for undefined."""
+    """A table cell: a float as ``format_number`` writes it, ``-`` for missing."""
+    from nncli.engine.progress import format_number
+
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4f}"
-    return str(value)
+    return format_number(value) if isinstance(value, float) else str(value)
 
 
 def metrics_table(final: dict[str, dict[str, float]], baseline: dict[str, dict[str, Any]], title: str) -> Any:
@@ -40,7 +39,7 @@ def metrics_table(final: dict[str, dict[str, float]], baseline: dict[str, dict[s
         for split in splits:
             value = final[split].get(metric)
             base = baseline.get(split, {}).get(metric)
-            row += [number(value), "" if base is None else f"{base:.4f}"]
+            row += [number(value), "" if base is None else number(float(base))]
         table.add_row(*row)
     first = next((b for b in baseline.values() if b), None)
     if first:
@@ -114,7 +113,7 @@ def _cell(row: dict[str, Any], column: str, aggregated: bool) -> str:
     value = row.get(column)
     spread = row.get(f"{column}_std") if aggregated else None
     if isinstance(value, float) and isinstance(spread, float):
-        return f"{value:.4f} ± {spread:.4f}"
+        return f"{number(value)} ± {number(spread)}"
     return number(value)
 
 

@@ -50,7 +50,7 @@ def _blame(prefix: tuple, args: dict, message: str) -> str:
     return dotted(prefix)
 
 
-def _name_registries() -> list[tuple[str, Registry, Any]]:
+def name_registries() -> list[tuple[str, Registry, Any]]:
     """(argument-name suffix, registry, getter) for arguments that name a component.
 
     Any engine argument called ``activation``/``*_activation``, ``*initializer`` or
@@ -68,7 +68,7 @@ def _check_component_names(args: dict, prefix: tuple, problems: Problems) -> set
     """Check arguments that name an activation, initializer or regularizer; return the bad ones."""
     bad: set[str] = set()
     for name, value in args.items():
-        for suffix, registry, getter in _name_registries():
+        for suffix, registry, getter in name_registries():
             if not name.endswith(suffix) or value is None:
                 continue
             try:

@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import to_jsonable_python
 
-from nncli.config.checks import _name_registries
+from nncli.config.checks import name_registries
 from nncli.config.schema import (
     DataSchema,
     ExperimentSchema,
@@ -48,7 +48,7 @@ from nncli.registry import Registry
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 
-#: The definition an argument named ``*<suffix>`` refers to (the suffixes of ``_name_registries``):
+#: The definition an argument named ``*<suffix>`` refers to (the suffixes of ``name_registries``):
 #: activations and initializers are names; a regularizer is a name or ``{name: l2, l2: 0.01}``.
 _ARGUMENT_KINDS = {"activation": "activation_name", "initializer": "initializer_name", "regularizer": "regularizer"}
 
@@ -62,7 +62,7 @@ def config_schema() -> dict[str, Any]:
     """The JSON Schema (draft-07) of an experiment config; an architecture file alone is
     ``#/definitions/architecture``."""
     named = [layers.LAYERS, losses.LOSSES, optimizers.OPTIMIZERS, regularizers.REGULARIZERS,
-             *(registry for _, registry, _ in _name_registries()), metrics.METRICS,
+             *(registry for _, registry, _ in name_registries()), metrics.METRICS,
              data_module().SOURCES, data_module().SCALERS]
     definitions: dict[str, Any] = {_names_key(registry): _names(registry) for registry in dict.fromkeys(named)}
     definitions.update(
@@ -165,7 +165,7 @@ def _arguments(cls: type) -> dict[str, Any]:
                        or f"{cls.__name__}'s {key}, as in Keras.")
     properties = section["properties"]
     for key, prop in properties.items():
-        for suffix, _registry, _getter in _name_registries():
+        for suffix, _registry, _getter in name_registries():
             if key.endswith(suffix):
                 nullable = {"type": "null"} in prop.get("anyOf", [])
                 target = _ref(_ARGUMENT_KINDS[suffix])
@@ -179,7 +179,7 @@ def _arguments(cls: type) -> dict[str, Any]:
 # -- names ----------------------------------------------------------------------------------------
 def _names(registry: Registry) -> dict[str, Any]:
     """Any name of ``registry``: the spellings listed (editors complete them), and the pattern."""
-    aliases = _aliases(registry)
+    aliases = registry.aliases()
     spellings = registry.names() + list(aliases)
     article = "An" if registry.kind[0] in "aeiou" else "A"
     described = f"{article} {registry.kind} name: {', '.join(registry.names())}"
@@ -191,7 +191,7 @@ def _names(registry: Registry) -> dict[str, Any]:
 
 def _named_as(registry: Registry, name: str, name_key: str) -> dict[str, Any]:
     """The ``if`` of an entry's branch: ``name_key`` is one of the entry's spellings."""
-    spellings = [name] + [alias for alias, target in _aliases(registry).items() if target == name]
+    spellings = [name] + [alias for alias, target in registry.aliases().items() if target == name]
     return {"required": [name_key], "properties": {name_key: {"type": "string", "pattern": _pattern(spellings)}}}
 
 
@@ -207,11 +207,6 @@ def _pattern(spellings: list[str]) -> str:
 def _literal(character: str) -> str:
     # \uXXXX means the same in Python's re and in the JavaScript RegExp of editors.
     return character if character.isalnum() or character == "_" else f"\\u{ord(character):04x}"
-
-
-def _aliases(registry: Registry) -> dict[str, str]:
-    """alias -> canonical name (``Registry`` keeps them without a public accessor)."""
-    return dict(registry._aliases)
 
 
 def _names_key(registry: Registry) -> str:

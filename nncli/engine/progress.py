@@ -26,12 +26,19 @@ BAR_WIDTH, BAR_MIN = 20, 6
 ABBREVIATIONS = (("val_", "v_"), ("accuracy", "acc"), ("precision", "prec"), ("recall", "rec"))
 
 
+def format_number(value: float) -> str:
+    """The one format of a logged number, in log lines, tables and pictures: Keras's progress bar
+    rule, four decimals, and four in scientific notation below 0.001 in size (``5.3012e-05``, not
+    ``0.0001``); zero stays ``0.0000``, NaN is ``nan``."""
+    return f"{value:.4e}" if 0 < abs(value) < 1e-3 else f"{value:.4f}"
+
+
 def format_logs(logs: dict[str, Any]) -> str:
     """``loss=0.4123 accuracy=0.8210 val_loss=...`` in a stable order (undefined values left out)."""
     parts = []
     for key, value in logs.items():
         if isinstance(value, float) and not math.isnan(value):
-            parts.append(f"{key}={value:.4f}")
+            parts.append(f"{key}={format_number(value)}")
     return " ".join(parts)
 
 

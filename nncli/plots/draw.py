@@ -71,12 +71,10 @@ def _save(figure: Any, path: str | os.PathLike[str]) -> Path:
 
 
 def _number(value: float) -> str:
-    """The one format of numbers in headings and legends: four decimals, as the terminal's tables
-    write them; below 0.001, where four decimals keep less than two digits, three significant
-    digits (``5.30e-05``, not ``0.0001``)."""
-    if not math.isfinite(value):
-        return "nan"
-    return f"{value:.2e}" if 0 < abs(value) < 1e-3 else f"{value:.4f}"
+    """Numbers in headings and legends as in log lines and tables; ``nan`` when not finite."""
+    from nncli.engine.progress import format_number
+
+    return format_number(value) if math.isfinite(value) else "nan"
 
 
 def _last_finite(values: np.ndarray) -> float:

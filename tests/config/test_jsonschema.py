@@ -102,12 +102,12 @@ def _definition_of(registry) -> str:
 @pytest.mark.parametrize("registry", REGISTRIES, ids=[registry.kind for registry in REGISTRIES])
 def test_the_names_enumerated_are_the_registrys_names_and_aliases(registry):
     enum = SCHEMA["definitions"][_definition_of(registry)]["anyOf"][0]["enum"]
-    assert enum == registry.names() + list(registry._aliases)
+    assert enum == registry.names() + list(registry.aliases())
 
 
 def _spellings(registry) -> st.SearchStrategy[str]:
     """A registry's names and aliases in random letter case, with blanks, sometimes one letter off."""
-    known = st.sampled_from(registry.names() + list(registry._aliases))
+    known = st.sampled_from(registry.names() + list(registry.aliases()))
     recased = st.tuples(known, st.randoms()).map(
         lambda pair: "".join(c.upper() if pair[1].random() < 0.5 else c for c in pair[0]))
     padded = st.tuples(st.sampled_from(["", " ", "\t"]), known | recased, st.sampled_from(["", " "])).map("".join)

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from cli_helpers import CONFIGS, REPO, process_env, train_run
+from cli_helpers import REPO, process_env, train_run
 
 
 def _resume(run, epochs):

@@ -490,7 +490,7 @@ def test_a_heading_too_wide_for_one_line_is_wrapped_between_items():
 
 def test_numbers_in_headings_and_legends_have_one_format():
     assert [draw._number(value) for value in (1, 0.963, 2142.66431, 0.00686, 5.3e-05, -0.5, math.nan)] == [
-        "1.0000", "0.9630", "2142.6643", "0.0069", "5.30e-05", "-0.5000", "nan"]
+        "1.0000", "0.9630", "2142.6643", "0.0069", "5.3000e-05", "-0.5000", "nan"]
     texts = [heading(figure).get_text() for figure in FIGURES.values()]
     texts += [text.get_text() for figure in FIGURES.values() for axes in figure.axes
               if axes.get_legend() for text in axes.get_legend().get_texts()]
