@@ -106,8 +106,8 @@ def _training_schema(entries: tuple[tuple[str, type], ...]) -> type[TrainingBase
     fields = {}
     for key, cls in entries:
         summary = (inspect.getdoc(cls) or "").split("\n")[0].rstrip(".")
-        fields[key] = (dict[str, Any] | None, Field(None, description=f"null, or {cls.__name__}'s arguments, e.g. "
-                                                    f"{{monitor: val_loss}}: {summary}."))
+        fields[key] = (dict[str, Any] | None, Field(None, description=f"null or false: off; true: {cls.__name__} with its "
+                                                    f"defaults; or its arguments, e.g. {{monitor: val_loss}}: {summary}."))
     return create_model("TrainingSchema", __base__=TrainingBase, **fields)
 
 
