@@ -465,6 +465,12 @@ def peer_status(peer: str) -> str:
     try:
         if peer == "nncli":
             from nncli import Sequential, layers  # noqa: F401
+            from nncli.engine import kernels
+
+            # Loaded up front like torch's libraries, so no timed run pays numba's start-up
+            # (nncli itself loads them once a process's training is long enough to pay).
+            if kernels.load() is None:
+                return f"not available: the fused kernels do not load ({kernels.unavailable})"
         elif peer == "sklearn":
             import sklearn.neural_network  # noqa: F401
         elif peer == "torch":

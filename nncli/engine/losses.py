@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from nncli.engine import kernels
 from nncli.engine.activations import sigmoid, softmax
 from nncli.errors import ConfigError
 from nncli.registry import Registry
@@ -43,6 +44,26 @@ def _weights(sample_weight, n_samples: int, dtype) -> np.ndarray | None:
     if sample_weight is None:
         return None
     return np.asarray(sample_weight, dtype=dtype).reshape(n_samples, 1)
+
+
+def _scaled_difference(probabilities, targets, sample_weight, divisor: int, out) -> np.ndarray:
+    """``out = (probabilities - targets) * sample_weight / divisor`` (one weight per row, or
+    none), in one pass once training has loaded the kernels, else in NumPy (the same bits)."""
+    compiled = kernels.compiled
+    same_dtype = probabilities.dtype == targets.dtype == out.dtype and (
+        sample_weight is None or sample_weight.dtype == out.dtype)
+    if compiled is not None and same_dtype:
+        if sample_weight is None:
+            compiled.scaled_difference(probabilities, targets, np.array([1.0 / divisor], dtype=out.dtype), out)
+        else:
+            compiled.weighted_difference(probabilities, targets, sample_weight, np.array([divisor], dtype=out.dtype), out)
+        return out
+    np.subtract(probabilities, targets, out=out)
+    if sample_weight is None:
+        out *= 1.0 / divisor
+    else:
+        out *= sample_weight.reshape(len(out), 1) / divisor
+    return out
 
 
 class Loss:
@@ -185,12 +206,8 @@ class BinaryCrossentropy(Loss):
 
     def logit_gradient(self, y_true, probabilities, sample_weight, out):
         n_samples, units = probabilities.shape
-        np.subtract(probabilities, self._smooth(y_true, probabilities.shape), out=out)
-        if sample_weight is None:
-            out *= 1.0 / (n_samples * units)
-        else:
-            out *= sample_weight.reshape(n_samples, 1) / (n_samples * units)
-        return out
+        targets = self._smooth(y_true, probabilities.shape)
+        return _scaled_difference(probabilities, targets, sample_weight, n_samples * units, out)
 
 
 def _check_smoothing(value: float) -> float:
@@ -245,13 +262,8 @@ class CategoricalCrossentropy(Loss):
         return grad if weights is None else grad * weights
 
     def logit_gradient(self, y_true, probabilities, sample_weight, out):
-        n_samples = probabilities.shape[0]
-        np.subtract(probabilities, self._targets(y_true, probabilities), out=out)
-        if sample_weight is None:
-            out *= 1.0 / n_samples
-        else:
-            out *= sample_weight.reshape(n_samples, 1) / n_samples
-        return out
+        targets = self._targets(y_true, probabilities)
+        return _scaled_difference(probabilities, targets, sample_weight, probabilities.shape[0], out)
 
 
 @LOSSES.register("sparse_categorical_crossentropy", "scce", "SparseCategoricalCrossentropy")
@@ -286,10 +298,9 @@ class SparseCategoricalCrossentropy(Loss):
         """``y_true``: integer labels (n,) or the one-hot rows of ``fused_targets``."""
         n_samples = probabilities.shape[0]
         if y_true.ndim == 2:
-            np.subtract(probabilities, y_true, out=out)
-        else:
-            np.copyto(out, probabilities)
-            out[np.arange(n_samples), y_true] -= 1.0
+            return _scaled_difference(probabilities, y_true, sample_weight, n_samples, out)
+        np.copyto(out, probabilities)
+        out[np.arange(n_samples), y_true] -= 1.0
         if sample_weight is None:
             out *= 1.0 / n_samples
         else:
