@@ -281,6 +281,13 @@ class Dense(Layer):
             z += self.bias
         return self.activation.forward(z, out=z) if not self.activation.needs_z else self.activation.forward(z)
 
+    def infer_with_logits(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``infer(x)`` and the pre-activations it came from, both (n_rows, units)."""
+        z = x @ self.kernel
+        if self.use_bias:
+            z += self.bias
+        return self.activation.forward(z, out=np.empty_like(z)), z
+
     def has_penalty(self):
         return self.kernel_regularizer is not None or self.bias_regularizer is not None
 
