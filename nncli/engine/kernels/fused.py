@@ -22,6 +22,10 @@ import threading
 #: memory-bound passes of a few MB, and the BLAS threads need the same cores right after.
 MAX_THREADS = 2
 os.environ.setdefault("NUMBA_NUM_THREADS", str(max(1, min(os.cpu_count() or 1, MAX_THREADS))))
+# Numba picks GNU OpenMP when libgomp loads (PyTorch and scikit-learn bring it), whose threads
+# keep spinning after each parallel loop and take the cores OpenBLAS needs for the next matrix
+# product: W2 epochs took 5.5 s instead of ~0.6. The workqueue pool sleeps between loops.
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
