@@ -31,14 +31,14 @@ from nncli.engine import activations, kernels, optimizers  # noqa: E402
 ROUNDS, CALLS = 7, 300
 
 
-def best_microseconds(function: Callable[[], object]) -> float:
+def best_microseconds(function: Callable[[], object], calls: int = CALLS) -> float:
     function()
     best = float("inf")
     for _ in range(ROUNDS):
         started = time.perf_counter()
-        for _ in range(CALLS):
+        for _ in range(calls):
             function()
-        best = min(best, (time.perf_counter() - started) / CALLS)
+        best = min(best, (time.perf_counter() - started) / calls)
     return best * 1e6
 
 
@@ -60,13 +60,13 @@ def layer_cases(compiled) -> list[tuple[str, Callable[[], object], Callable[[], 
         out, bias = np.empty_like(z), np.zeros(units, np.float32)
         cases.append((f"bias + softmax {rows}x{units}", lambda z=z, o=out, b=bias: softmax.forward_with_bias(z, b, o),
                       lambda z=z, o=out, b=bias: softmax.forward_with_bias(z, b, o, compiled)))
-    for rows, features in ((16, 713), (32, 64), (128, 784)):
-        source = rng.standard_normal((6000, features)).astype(np.float32)
-        order, out = rng.permutation(6000), np.empty((rows, features), np.float32)
-        gather = compiled.gather_rows if out.size < (1 << 15) else compiled.gather_rows_parallel
-        cases.append((f"batch gather {rows}x{features}",
-                      lambda s=source, o=order, b=out: np.take(s, o[100:100 + len(b)], axis=0, out=b),
-                      lambda s=source, o=order, b=out, g=gather: g(s, o, 100, b)))
+    for rows, features, n_samples in ((16, 713, 574), (32, 64, 1347), (128, 784, 60_000)):
+        source = rng.standard_normal((n_samples, features)).astype(np.float32)
+        order, out = rng.permutation(n_samples), np.empty((rows, features), np.float32)
+        starts = range(0, n_samples - rows, rows)
+        cases.append((f"epoch of batch gathers {rows}x{features}",
+                      lambda s=source, o=order, b=out, r=starts: [np.take(s, o[i:i + len(b)], axis=0, out=b) for i in r],
+                      lambda s=source, o=order, b=out, r=starts: [compiled.gather_rows(s, o, i, b) for i in r]))
     return cases
 
 
@@ -93,7 +93,8 @@ def main() -> int:
         return 1
     print(f"{'work':40s} {'NumPy':>10s} {'kernel':>10s} {'ratio':>7s}")
     for name, numpy_version, kernel_version in layer_cases(compiled) + optimizer_cases():
-        numpy_us, kernel_us = best_microseconds(numpy_version), best_microseconds(kernel_version)
+        calls = 3 if name.startswith("epoch") else CALLS
+        numpy_us, kernel_us = best_microseconds(numpy_version, calls), best_microseconds(kernel_version, calls)
         print(f"{name:40s} {numpy_us:8.2f}us {kernel_us:8.2f}us {numpy_us / kernel_us:6.1f}x")
     kernels.compiled = compiled
     return 0

@@ -29,9 +29,6 @@ from nncli.engine import metrics as metrics_module
 from nncli.errors import TrainingDivergedError, TrainingInterrupted
 
 SHUFFLE_STREAM, DROPOUT_STREAM = 2, 3
-#: Batches of at least this many values are gathered by both cores (W2's 128 x 784 batch: 49 us
-#: with np.take, 30 us on two threads); smaller ones on one.
-PARALLEL_GATHER_MIN_SIZE = 1 << 15
 
 
 @dataclass
@@ -189,11 +186,7 @@ def gather_rows(x: np.ndarray, order: np.ndarray, start: int, out: np.ndarray) -
     compiled = kernels.compiled
     if compiled is None:
         return np.take(x, order[start:start + len(out)], axis=0, out=out)
-    if out.size < PARALLEL_GATHER_MIN_SIZE:
-        compiled.gather_rows(x, order, start, out)
-    else:
-        with compiled.PARALLEL_LOCK:
-            compiled.gather_rows_parallel(x, order, start, out)
+    compiled.gather_rows(x, order, start, out)
     return out
 
 

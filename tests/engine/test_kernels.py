@@ -130,14 +130,12 @@ def test_loss_gradient_kernels_are_the_numpy_formula(compiled, shape, dtype):
 
 
 # -- the batch gather -----------------------------------------------------------------------------
-@pytest.mark.parametrize("parallel", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_gather_rows_is_take(compiled, parallel, dtype):
+def test_gather_rows_is_take(compiled, dtype):
     source = awkward((300, 37), dtype)
     order = np.random.default_rng(4).permutation(300)
     out = np.empty((64, 37), dtype)
-    gather = compiled.gather_rows_parallel if parallel else compiled.gather_rows
-    gather(source, order, 100, out)
+    compiled.gather_rows(source, order, 100, out)
     assert same_bits(out, np.take(source, order[100:164], axis=0))
 
 

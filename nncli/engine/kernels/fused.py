@@ -384,12 +384,14 @@ def weighted_difference(probabilities, targets, weights, divisor, out):
 
 @kernel
 def gather_rows(source, order, start, out):
-    """``out[r] = source[order[start + r]]`` for every row of ``out`` (``np.take`` on axis 0)."""
+    """``out[r] = source[order[start + r]]`` for every row of ``out`` (``np.take`` on axis 0).
+
+    One thread: on W2's shuffled 128 x 784 batches from 188 MB of rows the copy is bound by
+    memory (60 us, np.take 64), and a second thread gained nothing; on W1's 16 x 713, 1.5 us
+    against np.take's 4.3. The explicit loop vectorises; a slice assignment per row did not.
+    """
+    n_columns = out.shape[1]
     for row in range(out.shape[0]):
-        out[row, :] = source[order[start + row], :]
-
-
-@parallel_kernel
-def gather_rows_parallel(source, order, start, out):
-    for row in numba.prange(out.shape[0]):
-        out[row, :] = source[order[start + row], :]
+        source_row = order[start + row]
+        for column in range(n_columns):
+            out[row, column] = source[source_row, column]
