@@ -2,7 +2,7 @@
 
 The model keeps every trainable parameter in one contiguous 1-D array and every gradient in
 another, so ``apply(params, grads)`` is a handful of vectorised operations per step, whatever
-the number of layers. State (moments, step count) lives in flat arrays of the same size and can
+the number of layers (one call of a fused kernel once training has loaded them, the same bits). State (moments, step count) lives in flat arrays of the same size and can
 be saved and restored exactly with ``get_state``/``set_state``.
 
 Rules (``t`` is the 1-based step, ``g`` the gradient, ``lr`` the learning rate):
