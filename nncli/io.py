@@ -89,6 +89,15 @@ def check_fits(n_bytes: float, what: str, fix: str, error: type[NncliError] = Us
 
 
 # --------------------------------------------------------------------------- checks and reads
+def expand_user(path: Path | str) -> Path:
+    """``~`` and ``~user`` expanded as the shell does; a path naming no known user (``~0``) or
+    written where there is no home folder stays as written (and is then not found, by name)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)
+
+
 def status(path: Path | str, what: str = "file", error: type[NncliError] = UsageError) -> os.stat_result | None:
     """``os.stat(path)``, or None when nothing is there; other failures (a name too long, no
     permission, a loop of links) are ``error`` naming the path and the cause."""

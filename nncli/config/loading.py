@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from nncli import io
 from nncli.config.checks import check_experiment, check_model
 from nncli.config.overrides import apply_override, expand_shorthands
 from nncli.config.problems import ConfigValidationError, Lines, Origin, Problems, fail
@@ -94,7 +95,7 @@ def _absolute_paths(data: dict[str, Any], origin: Origin, config_path: Path) -> 
         if data.get(name) is None:
             continue
         base = Path.cwd() if origin.from_override(f"data.{name}") else config_path.resolve().parent
-        data[name] = str((base / Path(data[name]).expanduser()).resolve())
+        data[name] = str((base / io.expand_user(data[name])).resolve())
 
 
 def _inline_model(tree: dict, origin: Origin, config_path: Path) -> None:
@@ -108,7 +109,7 @@ def _inline_model(tree: dict, origin: Origin, config_path: Path) -> None:
         raise fail(file, line, "expected the model section, or the path of an architecture file", "model")
     from_command_line = origin.from_override("model")
     base = Path.cwd() if from_command_line else config_path.parent
-    arch_path = base / Path(reference).expanduser()
+    arch_path = base / io.expand_user(reference)
     counted = "the current folder" if from_command_line else "the config file's folder"
     info = status_or_problem(arch_path, file, line)
     if info is None or not stat.S_ISREG(info.st_mode):

@@ -5,6 +5,11 @@ the same shape. ``backward(z, a, grad_a)`` returns the gradient with respect to 
 gradient with respect to ``a``; implementations use whichever of ``z`` and ``a`` is cheaper.
 ``forward(z, out)`` may write into ``out`` (which may be ``z`` itself) so the training loop
 allocates nothing.
+
+A Dense layer calls ``forward_with_bias`` and ``backward_with_bias``, which add the bias before
+and sum the bias gradient after. Given the loaded kernels (``kernels.compiled``), an activation
+may do that work in fewer passes with them (relu: one pass each way); they give the bits of the
+NumPy code here, which stays the reference and the path without kernels.
 """
 
 from __future__ import annotations
@@ -39,6 +44,18 @@ class Activation:
     def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def forward_with_bias(self, z: np.ndarray, bias: np.ndarray, out: np.ndarray, compiled=None) -> np.ndarray:
+        """``forward(z + bias)`` into ``out`` (``z`` itself or another array of its shape),
+        leaving ``z + bias`` in ``z``. ``compiled``: the loaded kernels, or None."""
+        z += bias
+        return self.forward(z, out=out)
+
+    def backward_with_bias(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray, grad_bias: np.ndarray | None,
+                           compiled=None) -> tuple[np.ndarray, bool]:
+        """``backward(z, a, grad_a)`` (``grad_a`` may be overwritten), and whether the column
+        sums of the result are already in ``grad_bias`` (a kernel does both in one pass)."""
+        return self.backward(z, a, grad_a), False
+
     def get_config(self) -> str:
         return self.name
 
@@ -48,6 +65,15 @@ class Activation:
 
 def _target(z: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     return z if out is None else out
+
+
+def _fused_backward(kernel, a: np.ndarray, grad_a: np.ndarray, grad_bias: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    """Run ``kernel(grad_a, a, one, grad_bias)``: ``grad_a`` becomes the pre-activation
+    gradient in place, its column sums go into ``grad_bias``. One column is left to NumPy,
+    which sums a contiguous run pairwise."""
+    summed = grad_bias is not None and grad_bias.size > 1
+    kernel(grad_a, a, a.dtype.type(1), grad_bias if summed else grad_a[0, :0])
+    return grad_a, summed
 
 
 @ACTIVATIONS.register("linear", "identity", "none")
@@ -74,6 +100,17 @@ class ReLU(Activation):
         grad_a *= a > 0
         return grad_a
 
+    def forward_with_bias(self, z, bias, out, compiled=None):
+        if compiled is None or out is not z:
+            return super().forward_with_bias(z, bias, out)
+        compiled.bias_relu(z, bias)
+        return z
+
+    def backward_with_bias(self, z, a, grad_a, grad_bias, compiled=None):
+        if compiled is None:
+            return super().backward_with_bias(z, a, grad_a, grad_bias)
+        return _fused_backward(compiled.relu_backward, a, grad_a, grad_bias)
+
 
 def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """The logistic function, stable for large |z|; a new array unless ``out`` is given.
@@ -99,13 +136,21 @@ def softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 @ACTIVATIONS.register("sigmoid")
 class Sigmoid(Activation):
-    """Logistic sigmoid, stable for large |z| (no overflow in exp)."""
+    """Logistic sigmoid, stable for large |z| (no overflow in exp).
+
+    No fused forward: a kernel's exp is not SciPy's, so it would not give the same bits.
+    """
 
     def forward(self, z, out=None):
         return sigmoid(z, out=_target(z, out))
 
     def backward(self, z, a, grad_a):
         return grad_a * a * (1.0 - a)
+
+    def backward_with_bias(self, z, a, grad_a, grad_bias, compiled=None):
+        if compiled is None:
+            return super().backward_with_bias(z, a, grad_a, grad_bias)
+        return _fused_backward(compiled.sigmoid_backward, a, grad_a, grad_bias)
 
 
 @ACTIVATIONS.register("tanh")
@@ -115,6 +160,11 @@ class Tanh(Activation):
 
     def backward(self, z, a, grad_a):
         return grad_a * (1.0 - a * a)
+
+    def backward_with_bias(self, z, a, grad_a, grad_bias, compiled=None):
+        if compiled is None:
+            return super().backward_with_bias(z, a, grad_a, grad_bias)
+        return _fused_backward(compiled.tanh_backward, a, grad_a, grad_bias)
 
 
 @ACTIVATIONS.register("softmax")
@@ -126,6 +176,16 @@ class Softmax(Activation):
 
     def backward(self, z, a, grad_a):
         return a * (grad_a - (grad_a * a).sum(axis=-1, keepdims=True))
+
+    def forward_with_bias(self, z, bias, out, compiled=None):
+        # exp stays NumPy's; the kernels add the bias and shift by the row maximum in one pass,
+        # then sum each row the way NumPy does (pairwise, up to 128 classes) and divide.
+        if compiled is None or z.shape[1] > compiled.PAIRWISE_BLOCK:
+            return super().forward_with_bias(z, bias, out)
+        compiled.bias_shift_by_row_max(z, bias, out)
+        np.exp(out, out=out)
+        compiled.divide_by_row_sum(out)
+        return out
 
 
 @ACTIVATIONS.register("leaky_relu")

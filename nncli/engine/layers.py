@@ -18,6 +18,7 @@ import numpy as np
 
 from nncli.engine import activations as activations_module
 from nncli.engine import initializers as initializers_module
+from nncli.engine import kernels
 from nncli.engine import regularizers as regularizers_module
 from nncli.errors import ConfigError
 from nncli.registry import Registry
@@ -234,30 +235,37 @@ class Dense(Layer):
         self.grad_kernel = grads["kernel"]
         self.grad_bias = grads.get("bias")
 
-    def forward(self, x, training=True, out=None):
+    def forward(self, x, training=True, out=None, z_out=None):
+        """``activation(x @ kernel + bias)`` into ``out`` (or a reused buffer); ``z_out``, when
+        given, receives the pre-activation (the logits of an output layer) and keeps it."""
         n_rows = x.shape[0]
-        z = self._buffer("_z", n_rows, self.units) if out is None or self.activation.needs_z else out
-        np.matmul(x, self.kernel, out=z)
-        if self.use_bias:
-            z += self.bias
-        if self.activation.needs_z:
-            a = out if out is not None else self._buffer("_a", n_rows, self.units)
-            self.activation.forward(z, out=a)
+        separate = self.activation.needs_z or z_out is not None
+        if z_out is not None:
+            z = z_out
         else:
-            a = self.activation.forward(z, out=z)
+            z = self._buffer("_z", n_rows, self.units) if out is None or separate else out
+        np.matmul(x, self.kernel, out=z)
+        a = (out if out is not None else self._buffer("_a", n_rows, self.units)) if separate else z
+        if self.use_bias:
+            a = self.activation.forward_with_bias(z, self.bias, a, kernels.compiled)
+        else:
+            a = self.activation.forward(z, out=a)
         self._x, self._z_used, self._a_used = x, z, a
         return a
 
     def backward(self, grad_output, need_input_grad=True, grad_is_preactivation=False):
+        compiled = kernels.compiled
         if grad_is_preactivation:
-            grad_z = grad_output
+            grad_z, bias_done = grad_output, False
         else:
-            grad_z = self.activation.backward(self._z_used, self._a_used, grad_output)
+            grad_z, bias_done = self.activation.backward_with_bias(
+                self._z_used, self._a_used, grad_output, self.grad_bias, compiled)
         np.matmul(self._x.T, grad_z, out=self.grad_kernel)
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.kernel, self.grad_kernel)
         if self.use_bias:
-            np.add.reduce(grad_z, axis=0, out=self.grad_bias)
+            if not bias_done:
+                self._bias_gradient(grad_z, compiled)
             if self.bias_regularizer is not None:
                 self.bias_regularizer.add_gradient(self.bias, self.grad_bias)
         if not need_input_grad:
@@ -266,11 +274,26 @@ class Dense(Layer):
         np.matmul(grad_z, self.kernel.T, out=grad_x)
         return grad_x
 
+    def _bias_gradient(self, grad_z: np.ndarray, compiled: Any) -> None:
+        # NumPy sums one column pairwise, and a float64 grad_z in a float32 layer (leaky_relu,
+        # elu and selu's backward widens) with its own roundings: the kernel repeats neither.
+        if compiled is not None and self.units > 1 and grad_z.dtype == self.grad_bias.dtype:
+            compiled.bias_gradient(grad_z, self.grad_bias)
+        else:
+            np.add.reduce(grad_z, axis=0, out=self.grad_bias)
+
     def infer(self, x):
         z = x @ self.kernel
         if self.use_bias:
             z += self.bias
         return self.activation.forward(z, out=z) if not self.activation.needs_z else self.activation.forward(z)
+
+    def infer_with_logits(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``infer(x)`` and the pre-activations it came from, both (n_rows, units)."""
+        z = x @ self.kernel
+        if self.use_bias:
+            z += self.bias
+        return self.activation.forward(z, out=np.empty_like(z)), z
 
     def has_penalty(self):
         return self.kernel_regularizer is not None or self.bias_regularizer is not None

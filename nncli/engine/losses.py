@@ -4,13 +4,20 @@ A loss compares targets ``y_true`` with predictions ``y_pred`` of shape ``(n_sam
 (sparse categorical targets are integer class indices of shape ``(n_samples,)``).
 
 - ``values(y_true, y_pred)`` gives one loss per sample, shape ``(n_samples,)``;
+- ``values_from_logits(y_true, logits)`` the same from the pre-activations of a sigmoid/softmax
+  output layer, for the cross-entropies;
 - ``loss(y_true, y_pred, sample_weight)`` is ``sum(values * sample_weight) / n_samples``;
 - ``gradient(y_true, y_pred, sample_weight)`` is the gradient of that mean w.r.t. ``y_pred``.
 
-Cross-entropies on probabilities clip them to ``[1e-7, 1 - 1e-7]`` as Keras does. When the
-model's last activation is the one a cross-entropy expects (sigmoid for binary, softmax for
-categorical), the model uses ``logit_gradient``: the gradient with respect to the
-pre-activation, ``(p - y) / n``, which is exact, cheaper and stable.
+When the model's last activation is the one a cross-entropy expects (sigmoid for binary,
+softmax for categorical), the model works from that layer's pre-activations, the logits, as
+Keras's TensorFlow backend does (it finds the logits behind the sigmoid/softmax op):
+``values_from_logits`` computes the loss with log-sum-exp, without clipping, so a confidently
+wrong sample costs its full -log p (24.6 for a logit of -24.6, not the clip's 16.1) and a
+probability near 1 keeps its digits in float32; ``logit_gradient`` is the gradient with respect
+to the logits, ``(p - y) / n``, exact, cheaper and stable. ``values`` on probabilities given
+from outside clips them to ``[1e-7, 1 - 1e-7]``, as Keras does for probabilities it cannot
+trace back to logits.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from nncli.engine import kernels
 from nncli.engine.activations import sigmoid, softmax
 from nncli.errors import ConfigError
 from nncli.registry import Registry
@@ -43,6 +51,26 @@ def _weights(sample_weight, n_samples: int, dtype) -> np.ndarray | None:
     if sample_weight is None:
         return None
     return np.asarray(sample_weight, dtype=dtype).reshape(n_samples, 1)
+
+
+def _scaled_difference(probabilities, targets, sample_weight, divisor: int, out) -> np.ndarray:
+    """``out = (probabilities - targets) * sample_weight / divisor`` (one weight per row, or
+    none), in one pass once training has loaded the kernels, else in NumPy (the same bits)."""
+    compiled = kernels.compiled
+    same_dtype = probabilities.dtype == targets.dtype == out.dtype and (
+        sample_weight is None or sample_weight.dtype == out.dtype)
+    if compiled is not None and same_dtype:
+        if sample_weight is None:
+            compiled.scaled_difference(probabilities, targets, np.array([1.0 / divisor], dtype=out.dtype), out)
+        else:
+            compiled.weighted_difference(probabilities, targets, sample_weight, np.array([divisor], dtype=out.dtype), out)
+        return out
+    np.subtract(probabilities, targets, out=out)
+    if sample_weight is None:
+        out *= 1.0 / divisor
+    else:
+        out *= sample_weight.reshape(len(out), 1) / divisor
+    return out
 
 
 class Loss:
@@ -75,6 +103,11 @@ class Loss:
 
     def values(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def values_from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> np.ndarray:
+        """One loss per sample, shape ``(n_samples,)``, from the pre-activations ``logits`` of
+        the output activation this loss fuses with (``fused_activation``)."""
+        raise NotImplementedError(f"{self.name} is not computed from logits")
 
     def gradient(self, y_true, y_pred, sample_weight=None) -> np.ndarray:
         raise NotImplementedError
@@ -147,6 +180,15 @@ def _log_sigmoid(z: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -z)
 
 
+def _binary_from_logits(targets: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    return -(targets * _log_sigmoid(logits) + (1.0 - targets) * _log_sigmoid(-logits)).mean(axis=-1)
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
 @LOSSES.register("binary_crossentropy", "bce", "BinaryCrossentropy")
 class BinaryCrossentropy(Loss):
     """Cross-entropy of 0/1 targets, mean over the last axis (Keras semantics)."""
@@ -165,11 +207,14 @@ class BinaryCrossentropy(Loss):
         return y_true
 
     def values(self, y_true, y_pred):
-        y_true = self._smooth(y_true, y_pred.shape)
         if self.from_logits:
-            return -(y_true * _log_sigmoid(y_pred) + (1.0 - y_true) * _log_sigmoid(-y_pred)).mean(axis=-1)
+            return self.values_from_logits(y_true, y_pred)
+        y_true = self._smooth(y_true, y_pred.shape)
         p = np.clip(y_pred, EPSILON, 1.0 - EPSILON)
         return -(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p)).mean(axis=-1)
+
+    def values_from_logits(self, y_true, logits):
+        return _binary_from_logits(self._smooth(y_true, logits.shape), logits)
 
     def gradient(self, y_true, y_pred, sample_weight=None):
         n_samples, units = y_pred.shape
@@ -185,12 +230,8 @@ class BinaryCrossentropy(Loss):
 
     def logit_gradient(self, y_true, probabilities, sample_weight, out):
         n_samples, units = probabilities.shape
-        np.subtract(probabilities, self._smooth(y_true, probabilities.shape), out=out)
-        if sample_weight is None:
-            out *= 1.0 / (n_samples * units)
-        else:
-            out *= sample_weight.reshape(n_samples, 1) / (n_samples * units)
-        return out
+        targets = self._smooth(y_true, probabilities.shape)
+        return _scaled_difference(probabilities, targets, sample_weight, n_samples * units, out)
 
 
 def _check_smoothing(value: float) -> float:
@@ -219,15 +260,15 @@ class CategoricalCrossentropy(Loss):
         return y_true
 
     def values(self, y_true, y_pred):
-        y_true = self._targets(y_true, y_pred)
         if self.from_logits:
-            shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
-            log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        else:
-            # Keras renormalises the rows before clipping.
-            p = y_pred / y_pred.sum(axis=-1, keepdims=True)
-            log_p = np.log(np.clip(p, EPSILON, 1.0 - EPSILON))
-        return -(y_true * log_p).sum(axis=-1)
+            return self.values_from_logits(y_true, y_pred)
+        y_true = self._targets(y_true, y_pred)
+        # Keras renormalises the rows before clipping.
+        p = y_pred / y_pred.sum(axis=-1, keepdims=True)
+        return -(y_true * np.log(np.clip(p, EPSILON, 1.0 - EPSILON))).sum(axis=-1)
+
+    def values_from_logits(self, y_true, logits):
+        return -(self._targets(y_true, logits) * _log_softmax(logits)).sum(axis=-1)
 
     def gradient(self, y_true, y_pred, sample_weight=None):
         n_samples = y_pred.shape[0]
@@ -245,13 +286,8 @@ class CategoricalCrossentropy(Loss):
         return grad if weights is None else grad * weights
 
     def logit_gradient(self, y_true, probabilities, sample_weight, out):
-        n_samples = probabilities.shape[0]
-        np.subtract(probabilities, self._targets(y_true, probabilities), out=out)
-        if sample_weight is None:
-            out *= 1.0 / n_samples
-        else:
-            out *= sample_weight.reshape(n_samples, 1) / n_samples
-        return out
+        targets = self._targets(y_true, probabilities)
+        return _scaled_difference(probabilities, targets, sample_weight, probabilities.shape[0], out)
 
 
 @LOSSES.register("sparse_categorical_crossentropy", "scce", "SparseCategoricalCrossentropy")
@@ -267,13 +303,16 @@ class SparseCategoricalCrossentropy(Loss):
 
     def values(self, y_true, y_pred):
         # The categorical formula with one-hot targets keeps one term per row: pick it directly.
-        labels = np.asarray(y_true).reshape(-1).astype(np.intp)
-        rows = np.arange(len(labels))
         if self.from_logits:
-            shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
-            return np.log(np.exp(shifted).sum(axis=-1)) - shifted[rows, labels]
-        picked = y_pred[rows, labels] / y_pred.sum(axis=-1)
+            return self.values_from_logits(y_true, y_pred)
+        labels = np.asarray(y_true).reshape(-1).astype(np.intp)
+        picked = y_pred[np.arange(len(labels)), labels] / y_pred.sum(axis=-1)
         return -np.log(np.clip(picked, EPSILON, 1.0 - EPSILON))
+
+    def values_from_logits(self, y_true, logits):
+        labels = np.asarray(y_true).reshape(-1).astype(np.intp)
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        return np.log(np.exp(shifted).sum(axis=-1)) - shifted[np.arange(len(labels)), labels]
 
     def gradient(self, y_true, y_pred, sample_weight=None):
         return self._dense.gradient(one_hot(y_true, y_pred.shape[1], y_pred.dtype), y_pred, sample_weight)
@@ -286,10 +325,9 @@ class SparseCategoricalCrossentropy(Loss):
         """``y_true``: integer labels (n,) or the one-hot rows of ``fused_targets``."""
         n_samples = probabilities.shape[0]
         if y_true.ndim == 2:
-            np.subtract(probabilities, y_true, out=out)
-        else:
-            np.copyto(out, probabilities)
-            out[np.arange(n_samples), y_true] -= 1.0
+            return _scaled_difference(probabilities, y_true, sample_weight, n_samples, out)
+        np.copyto(out, probabilities)
+        out[np.arange(n_samples), y_true] -= 1.0
         if sample_weight is None:
             out *= 1.0 / n_samples
         else:

@@ -315,14 +315,16 @@ class Sequential:
         weights = inputs.sample_weights(sample_weight, len(x), self.dtype)
         outputs = np.empty((len(x), self.output_dim), dtype=self.dtype)
         grad_output = np.empty_like(outputs)
+        fused = self.fused_output()
+        logits = np.empty_like(outputs) if fused else None
         penalty = self.penalty()
         self._grads.fill(0)
         optimizer, self.optimizer = self.optimizer, _NoUpdate()
         try:
-            training.train_step(self, x, targets, weights, outputs, grad_output, self.fused_output())
+            training.train_step(self, x, targets, weights, outputs, grad_output, fused, logits)
         finally:
             self.optimizer = optimizer
-        values = self.loss.values(targets, outputs)
+        values = training.loss_values(self, targets, outputs, logits)
         if weights is not None:
             values = values * weights
         return float(values.mean()) + penalty, self._grads.copy()
@@ -346,13 +348,20 @@ class Sequential:
         return training.running_logs(self)
 
     # -- evaluate / predict ------------------------------------------------------------------
-    def _forward_inference(self, x: np.ndarray) -> np.ndarray:
+    def _forward_inference(self, x: np.ndarray, logits: np.ndarray | None = None) -> np.ndarray:
+        """Outputs for every row, in chunks; the last layer's pre-activations go into
+        ``logits`` when given (a Dense last layer)."""
         outputs = np.empty((len(x), self.output_dim), dtype=self.dtype)
+        last = self.layers[-1]
         for start in range(0, len(x), inputs.CHUNK_ROWS):
-            activations = x[start : start + inputs.CHUNK_ROWS]
-            for layer in self.layers:
+            rows = slice(start, start + inputs.CHUNK_ROWS)
+            activations = x[rows]
+            for layer in self.layers[:-1]:
                 activations = layer.infer(activations)
-            outputs[start : start + inputs.CHUNK_ROWS] = activations
+            if logits is None:
+                outputs[rows] = last.infer(activations)
+            else:
+                outputs[rows], logits[rows] = last.infer_with_logits(activations)
         return outputs
 
     def evaluate_arrays(self, x: np.ndarray, targets: np.ndarray, weights: np.ndarray | None) -> dict[str, float]:
@@ -361,14 +370,15 @@ class Sequential:
         Outputs that are NaN or infinite (a diverged model) raise ``TrainingDivergedError``
         before any metric sees them.
         """
+        logits = np.empty((len(x), self.output_dim), dtype=self.dtype) if self.fused_output() else None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            outputs = self._forward_inference(x)
+            outputs = self._forward_inference(x, logits)
         if not np.isfinite(outputs).all():
             bad = int(np.count_nonzero(~np.isfinite(outputs).all(axis=1)))
             raise TrainingDivergedError(
                 f"the model's outputs are NaN or infinite on {bad} of {len(outputs)} rows: its weights diverged "
                 f"(try a lower learning rate) or the inputs are far outside what it was trained on")
-        values = self.loss.values(targets, outputs)
+        values = training.loss_values(self, targets, outputs, logits)
         if weights is not None:
             values = values * weights
         logs = {"loss": float(values.astype(np.float64).mean()) + self.penalty()}

@@ -1,12 +1,15 @@
 """The training loop behind ``Sequential.fit``.
 
-Per batch: gather the batch's rows (one ``np.take`` into a reused buffer), run each layer's
+Per batch: gather the batch's rows (one copy into a reused buffer), run each layer's
 ``forward`` into its reused buffers, compute the output gradient (fused with the sigmoid/softmax
 when the loss allows), run ``backward`` in reverse into the flat gradient vector, and let the
 optimizer update the flat parameter vector. The last layer writes its outputs straight into an
-epoch-long prediction array, so the epoch's loss and metrics are computed once per epoch from
-those predictions (each made with the weights of its own batch, as Keras's running averages
-are) instead of once per batch.
+epoch-long prediction array (and, when the loss works from them, its logits into another), so
+the epoch's loss and metrics are computed once per epoch from those predictions (each made with
+the weights of its own batch, as Keras's running averages are) instead of once per batch.
+
+The element-wise work runs in fused kernels (``engine/kernels``) once the training asked of the
+process is long enough to pay for loading them; results are the same bits either way.
 
 Randomness comes from the model's seed only: each epoch's shuffle and dropout masks from
 ``(seed, epoch)``, so a run restarted at an epoch continues exactly.
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from nncli.engine import callbacks as callbacks_module
+from nncli.engine import kernels
 from nncli.engine import metrics as metrics_module
 from nncli.errors import TrainingDivergedError, TrainingInterrupted
 
@@ -48,6 +52,7 @@ class EpochPlan:
     shuffle: bool
     fused: bool
     outputs: np.ndarray  # the last layer writes each batch's predictions straight in here
+    logits: np.ndarray | None  # and its pre-activations, when the loss values come from them
     epoch_targets: np.ndarray
     epoch_fused: np.ndarray  # what the fused output gradient consumes (one-hot for sparse labels)
     epoch_weights: np.ndarray | None
@@ -75,6 +80,7 @@ class EpochPlan:
         return cls(
             x=x, n_samples=n_samples, batch_size=batch_size, n_batches=-(-n_samples // batch_size),
             shuffle=shuffle, fused=fused, outputs=np.empty((n_samples, units), dtype=model.dtype),
+            logits=np.empty((n_samples, units), dtype=model.dtype) if fused else None,
             epoch_targets=epoch_targets, epoch_fused=epoch_fused, epoch_weights=epoch_weights, gathers=gathers,
             batch_x=np.empty((rows, x.shape[1]), dtype=model.dtype),
             grad_output=np.empty((rows, units), dtype=model.dtype),
@@ -89,6 +95,7 @@ class EpochState:
     """The epoch in progress, for live displays: predictions so far and how many rows are done."""
 
     outputs: np.ndarray
+    logits: np.ndarray | None
     targets: np.ndarray
     weights: np.ndarray | None
     done: int = 0
@@ -98,6 +105,7 @@ def run(model: Any, x, targets, weights, validation: Validation | None, batch_si
         initial_epoch: int, shuffle: bool, callback_list: list, verbose: int) -> None:
     """Epochs ``initial_epoch .. epochs - 1`` with the callbacks' hooks around each."""
     plan = EpochPlan.make(model, x, targets, weights, batch_size, shuffle, callback_list)
+    kernels.load_if_worth_it(plan.n_batches * max(epochs - initial_epoch, 0), model.flat_params.size)
     names = model.metrics_names
     params = {"epochs": epochs, "initial_epoch": initial_epoch, "steps": plan.n_batches,
               "samples": plan.n_samples, "batch_size": batch_size, "verbose": verbose,
@@ -144,10 +152,10 @@ def train_epoch(model: Any, epoch: int, plan: EpochPlan) -> dict[str, float]:
     """One pass over the training data in this epoch's order; the epoch's loss and metrics."""
     n_samples, batch_size = plan.n_samples, plan.batch_size
     order = _epoch_order(model.seed, epoch, plan)
-    x, outputs, weights, grad_output = plan.x, plan.outputs, plan.epoch_weights, plan.grad_output
+    x, outputs, logits, weights = plan.x, plan.outputs, plan.logits, plan.epoch_weights
     step_targets = plan.epoch_fused if plan.fused else plan.epoch_targets
     penalty_sum = 0.0
-    model.epoch_state = EpochState(outputs, plan.epoch_targets, weights)
+    model.epoch_state = EpochState(outputs, logits, plan.epoch_targets, weights)
     for batch in range(plan.n_batches):
         start = batch * batch_size
         stop = min(start + batch_size, n_samples)
@@ -155,28 +163,44 @@ def train_epoch(model: Any, epoch: int, plan: EpochPlan) -> dict[str, float]:
         if order is None:
             xb = x[start:stop]
         else:
-            xb = plan.batch_x[:rows]
-            np.take(x, order[start:stop], axis=0, out=xb)
+            xb = gather_rows(x, order, start, plan.batch_x[:rows])
         if plan.penalized:
             penalty_sum += model.penalty() * rows
         train_step(model, xb, step_targets[start:stop], None if weights is None else weights[start:stop],
-                   outputs[start:stop], grad_output[:rows], plan.fused)
+                   outputs[start:stop], plan.grad_output[:rows], plan.fused,
+                   None if logits is None else logits[start:stop])
         if plan.batch_hooks:
             model.epoch_state.done = stop
             for callback in plan.batch_hooks:
                 callback.on_train_batch_end(batch)
         if model.interrupt is not None and model.interrupt.is_set():
+            model.epoch_state = None
             raise TrainingInterrupted(f"training interrupted during epoch {epoch + 1}, after batch {batch + 1}")
     model.epoch_state.done = n_samples
-    return epoch_logs(model, plan.epoch_targets, outputs, weights, penalty_sum / n_samples, epoch, batch_size)
+    return epoch_logs(model, plan.epoch_targets, outputs, logits, weights, penalty_sum / n_samples, epoch,
+                      batch_size)
 
 
-def train_step(model: Any, xb, yb, wb, outputs, grad_output, fused: bool) -> None:
-    """Forward, output gradient, backward and one optimizer step for one batch."""
+def gather_rows(x: np.ndarray, order: np.ndarray, start: int, out: np.ndarray) -> np.ndarray:
+    """``out[r] = x[order[start + r]]`` for every row of ``out``: the batch, in place."""
+    compiled = kernels.compiled
+    if compiled is None:
+        return np.take(x, order[start:start + len(out)], axis=0, out=out)
+    compiled.gather_rows(x, order, start, out)
+    return out
+
+
+def train_step(model: Any, xb, yb, wb, outputs, grad_output, fused: bool, logits=None) -> None:
+    """Forward, output gradient, backward and one optimizer step for one batch (``logits``, if
+    given, receives the last layer's pre-activations)."""
     activations = xb
     last = len(model.layers) - 1
-    for index, layer in enumerate(model.layers):
-        activations = layer.forward(activations, training=True, out=outputs if index == last else None)
+    for layer in model.layers[:last]:
+        activations = layer.forward(activations, training=True)
+    if logits is None:
+        model.layers[last].forward(activations, training=True, out=outputs)
+    else:
+        model.layers[last].forward(activations, training=True, out=outputs, z_out=logits)
     if fused:
         gradient = model.loss.logit_gradient(yb, outputs, wb, grad_output)
     else:
@@ -189,9 +213,16 @@ def train_step(model: Any, xb, yb, wb, outputs, grad_output, fused: bool) -> Non
     model.optimizer.apply(model.flat_params, model.flat_grads)
 
 
-def epoch_logs(model: Any, targets, outputs, weights, penalty: float, epoch: int, batch_size: int) -> dict[str, float]:
+def loss_values(model: Any, targets, outputs, logits) -> np.ndarray:
+    """One loss per sample: from the logits when the model keeps them (the numerically better
+    formula, and Keras's), else from the outputs."""
+    return model.loss.values(targets, outputs) if logits is None else model.loss.values_from_logits(targets, logits)
+
+
+def epoch_logs(model: Any, targets, outputs, logits, weights, penalty: float, epoch: int,
+               batch_size: int) -> dict[str, float]:
     """The epoch's loss (penalties included) and metrics, after checking for divergence."""
-    values = model.loss.values(targets, outputs)
+    values = loss_values(model, targets, outputs, logits)
     if weights is not None:
         values = values * weights
     logs = {"loss": float(values.astype(np.float64).mean()) + penalty}
@@ -209,7 +240,7 @@ def running_logs(model: Any) -> dict[str, float]:
         return {}
     done = state.done
     targets, outputs = state.targets[:done], state.outputs[:done]
-    values = model.loss.values(targets, outputs)
+    values = loss_values(model, targets, outputs, None if state.logits is None else state.logits[:done])
     if state.weights is not None:
         values = values * state.weights[:done]
     logs = {"loss": float(values.mean())}

@@ -39,6 +39,14 @@ def test_the_same_in_overrides(tmp_path, override):
     assert_clean(invoke(["train", CONFIGS / "iris.yaml", override, "--runs-dir", tmp_path]), 2, "override")
 
 
+@pytest.mark.parametrize("override", ["model=~0", "model=~no-such-user-x/a.yaml", "data.path=~no-such-user-x/a.csv"])
+def test_a_home_folder_that_does_not_exist_is_a_path_not_found(tmp_path, override):
+    """Path.expanduser raises RuntimeError for an unknown user; the path is then simply not found."""
+    result = invoke(["train", CONFIGS / "iris_csv.yaml", override, "--runs-dir", tmp_path])
+    assert_clean(result, 2, "~")
+    assert "not found" in result.stderr
+
+
 @pytest.mark.parametrize("args", [
     ["train", f"/tmp/{LONG}.yaml"],
     ["train", CONFIGS / "iris_csv.yaml", f"data.path={LONG}.csv"],

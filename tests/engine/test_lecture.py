@@ -8,10 +8,11 @@ import re
 import numpy as np
 import pytest
 
+from cli_helpers import NUMBER
 from nncli import Sequential, layers
 from nncli.errors import ConfigError
 
-EPOCH_LINE = re.compile(r"^epoch (\d+)/(\d+) loss=\d+\.\d{4}( \w+=\d+\.\d{4})* time=\S+$")
+EPOCH_LINE = re.compile(rf"^epoch (\d+)/(\d+) loss={NUMBER}( \w+={NUMBER})* time=\S+$")
 
 
 def _lecture_faces(tmp_path):

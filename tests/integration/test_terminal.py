@@ -8,14 +8,14 @@ import re
 
 import pytest
 
-from cli_helpers import CONFIGS
+from cli_helpers import CONFIGS, NUMBER
 from terminal import run_in_terminal
 
 pytestmark = pytest.mark.slow
 
 RUN_LINE = re.compile(r"^epoch (\d+)/(\d+) .*ETA \S+")
 BATCH_LINE = re.compile(r"^  batch (\d+)/(\d+) .*ETA \S+")
-EPOCH_LINE = re.compile(r"^epoch (\d+)/(\d+) loss=\d+\.\d{4}( \w+=-?\d+\.\d{4})* time=\S+$")
+EPOCH_LINE = re.compile(rf"^epoch (\d+)/(\d+) loss={NUMBER}( \w+={NUMBER})* time=\S+$")
 
 
 def _history_rows(run_dir):

@@ -495,7 +495,7 @@ def test_numbers_in_headings_and_legends_have_one_format():
     texts += [text.get_text() for figure in FIGURES.values() for axes in figure.axes
               if axes.get_legend() for text in axes.get_legend().get_texts()]
     numbers = [number for text in texts for number in re.findall(r"\d+\.\d+(?:e-\d+)?", text)]
-    assert numbers and all(re.fullmatch(r"\d+\.\d{4}|\d\.\d{2}e-\d+", number) for number in numbers), numbers
+    assert numbers and all(re.fullmatch(r"\d+\.\d{4}|\d\.\d{4}e-\d+", number) for number in numbers), numbers
     assert not any("%" in text for text in texts)
 
 
