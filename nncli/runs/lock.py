@@ -11,12 +11,15 @@ import errno
 import fcntl
 import os
 import socket
+import time
 from pathlib import Path
 
 from nncli.errors import RunDirError
 from nncli.io import cause
 
 LOCK_FILE = ".lock"
+#: How long a refused writer waits for the holder to have written its pid.
+HOLDER_WAIT_S = 1.0
 
 
 class RunLock:
@@ -58,8 +61,14 @@ class RunLock:
 
 
 def _read_holder(fd: int) -> str:
-    try:
-        text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
-    except OSError:
-        text = ""
-    return text or "another process"
+    """``pid N on HOST`` from the lock file. The holder writes it just after taking the lock, so
+    a writer refused in between finds it empty: look again for up to a second."""
+    deadline = time.monotonic() + HOLDER_WAIT_S
+    while True:
+        try:
+            text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+        except OSError:
+            return "another process"
+        if text or time.monotonic() > deadline:
+            return text or "another process"
+        time.sleep(0.01)
