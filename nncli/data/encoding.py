@@ -16,8 +16,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from nncli.data.columns import KINDS, MISSING_MODES, Frame, TableSchema, as_frame
+from nncli.data.columns import KINDS, MISSING_MODES, Frame, TableSchema
 from nncli.data.report import ColumnReport
+from nncli.data.rows import as_frame
 from nncli.data.tables import Text
 from nncli.errors import DataError, RunDirError, UsageError
 

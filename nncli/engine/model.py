@@ -2,9 +2,9 @@
 
 The API is Keras's (``add``, ``compile``, ``fit``, ``evaluate``, ``predict``, ``summary``,
 ``get_weights``/``set_weights``, ``count_params``, ``get_config``). Every trainable parameter
-lives in one flat vector and every gradient in another; layers hold views into them, so the
-optimizer updates the whole model with a few vector operations (``engine/training.py`` has the
-loop). Weights are drawn from ``(seed, layer index)``, so the same seed gives the same model.
+lives in one flat vector and every gradient in another (``engine/weights.py``); layers hold
+views into them, so the optimizer updates the whole model in one pass. ``engine/training.py``
+has the loop, ``engine/inference.py`` evaluation and prediction. Weights are drawn from ``(seed, layer index)``, so the same seed gives the same model.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from nncli.engine import optimizers as optimizers_module
 from nncli.engine import progress
 from nncli.engine import saving
 from nncli.engine import summary as summary_module
-from nncli.engine import training
-from nncli.errors import ConfigError, ShapeError, TrainingDivergedError, UsageError
+from nncli.engine import inference, training
+from nncli.engine import weights as weights_module
+from nncli.errors import ConfigError, ShapeError, UsageError
 
 INIT_STREAM = 1
 
@@ -32,15 +33,6 @@ INIT_STREAM = 1
 def validation_split_index(n_samples: int, validation_split: float) -> int:
     """Where Keras cuts ``validation_split``: rows before the index train, the rest validate."""
     return int(np.floor(n_samples * (1.0 - float(validation_split))))
-
-
-class _NoUpdate:
-    """Stands in for the optimizer when gradients are wanted without a step."""
-
-    learning_rate = 0.0
-
-    def apply(self, params: np.ndarray, grads: np.ndarray) -> None:
-        pass
 
 
 class Sequential:
@@ -123,46 +115,17 @@ class Sequential:
         first = self.layers[0]
         if first.input_dim is not None and first.input_dim != input_dim:
             raise ShapeError(f"the first layer expects {first.input_dim} features, got {input_dim}")
-        self._check_size(input_dim)
+        weights_module.check_size(self.layers, input_dim, self.dtype)
         size = input_dim
         for index, layer in enumerate(self.layers):
             if not layer.built:
                 rng = np.random.default_rng([self.seed, INIT_STREAM, index])
                 layer.build(size, rng, self.dtype)
             size = layer.output_dim
-        self._pack()
+        self._params, self._grads = weights_module.pack(self.layers, self.dtype)
         self.built = True
         if self.optimizer is not None:
             self.optimizer.build(self._params.size, self.dtype)
-
-    def _check_size(self, input_dim: int) -> None:
-        """Refuse, before allocating, a model whose weights, gradients and optimizer state
-        (about six copies) would not fit in memory."""
-        from nncli.io import check_fits
-
-        total, size = 0, input_dim
-        for layer in self.layers:
-            total += layer.weight_count(size)
-            size = layer.compute_output_dim(size)
-        check_fits(6 * total * np.dtype(self.dtype).itemsize, f"a model of {total:,} weights",
-                   "use fewer or smaller layers", ConfigError)
-
-    def _pack(self) -> None:
-        """Move every trainable weight into one flat vector; layers keep views into it."""
-        total = sum(int(p.size) for layer in self.layers for p in layer.params.values())
-        params = np.empty(total, dtype=self.dtype)
-        grads = np.zeros(total, dtype=self.dtype)
-        offset = 0
-        for layer in self.layers:
-            param_views, grad_views = {}, {}
-            for key, value in layer.params.items():
-                end = offset + value.size
-                param_views[key] = params[offset:end].reshape(value.shape)
-                param_views[key][...] = value
-                grad_views[key] = grads[offset:end].reshape(value.shape)
-                offset = end
-            layer.bind(param_views, grad_views)
-        self._params, self._grads = params, grads
 
     @property
     def input_dim(self) -> int | None:
@@ -312,22 +275,7 @@ class Sequential:
         self._require_compiled()
         x = self._features(x)
         targets = self._targets(y, len(x))
-        weights = inputs.sample_weights(sample_weight, len(x), self.dtype)
-        outputs = np.empty((len(x), self.output_dim), dtype=self.dtype)
-        grad_output = np.empty_like(outputs)
-        fused = self.fused_output()
-        logits = np.empty_like(outputs) if fused else None
-        penalty = self.penalty()
-        self._grads.fill(0)
-        optimizer, self.optimizer = self.optimizer, _NoUpdate()
-        try:
-            training.train_step(self, x, targets, weights, outputs, grad_output, fused, logits)
-        finally:
-            self.optimizer = optimizer
-        values = training.loss_values(self, targets, outputs, logits)
-        if weights is not None:
-            values = values * weights
-        return float(values.mean()) + penalty, self._grads.copy()
+        return training.compute_gradients(self, x, targets, inputs.sample_weights(sample_weight, len(x), self.dtype))
 
     @property
     def flat_params(self) -> np.ndarray:
@@ -348,43 +296,10 @@ class Sequential:
         return training.running_logs(self)
 
     # -- evaluate / predict ------------------------------------------------------------------
-    def _forward_inference(self, x: np.ndarray, logits: np.ndarray | None = None) -> np.ndarray:
-        """Outputs for every row, in chunks; the last layer's pre-activations go into
-        ``logits`` when given (a Dense last layer)."""
-        outputs = np.empty((len(x), self.output_dim), dtype=self.dtype)
-        last = self.layers[-1]
-        for start in range(0, len(x), inputs.CHUNK_ROWS):
-            rows = slice(start, start + inputs.CHUNK_ROWS)
-            activations = x[rows]
-            for layer in self.layers[:-1]:
-                activations = layer.infer(activations)
-            if logits is None:
-                outputs[rows] = last.infer(activations)
-            else:
-                outputs[rows], logits[rows] = last.infer_with_logits(activations)
-        return outputs
-
     def evaluate_arrays(self, x: np.ndarray, targets: np.ndarray, weights: np.ndarray | None) -> dict[str, float]:
-        """Loss and metrics on checked arrays, in inference mode.
-
-        Outputs that are NaN or infinite (a diverged model) raise ``TrainingDivergedError``
-        before any metric sees them.
-        """
-        logits = np.empty((len(x), self.output_dim), dtype=self.dtype) if self.fused_output() else None
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            outputs = self._forward_inference(x, logits)
-        if not np.isfinite(outputs).all():
-            bad = int(np.count_nonzero(~np.isfinite(outputs).all(axis=1)))
-            raise TrainingDivergedError(
-                f"the model's outputs are NaN or infinite on {bad} of {len(outputs)} rows: its weights diverged "
-                f"(try a lower learning rate) or the inputs are far outside what it was trained on")
-        values = training.loss_values(self, targets, outputs, logits)
-        if weights is not None:
-            values = values * weights
-        logs = {"loss": float(values.astype(np.float64).mean()) + self.penalty()}
-        predictions = metrics_module.Predictions(targets, self.loss.probabilities(outputs), self.loss.target_kind)
-        logs.update(metrics_module.compute(self.compiled_metrics, predictions))
-        return logs
+        """Loss and metrics on checked arrays, in inference mode (``TrainingDivergedError`` when
+        the outputs are not finite)."""
+        return inference.evaluate_arrays(self, x, targets, weights)
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
                  sample_weight: Any = None, return_dict: bool = False) -> float | list[float] | dict[str, float]:
@@ -406,7 +321,7 @@ class Sequential:
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto") -> np.ndarray:
         """Outputs of the last layer, shape (n_samples, units), in inference mode."""
-        return self._forward_inference(self._features(x))
+        return inference.predict_arrays(self, self._features(x))
 
     def predict_proba(self, x: Any) -> np.ndarray:
         """Probabilities for a classifier: the outputs, through the output activation when the
@@ -422,20 +337,7 @@ class Sequential:
 
     def set_weights(self, weights: list[Any]) -> None:
         self._require_built()
-        expected = [(layer, name, w) for layer in self.layers for name, w in zip(layer.weight_names(), layer.weights())]
-        if len(weights) != len(expected):
-            raise ShapeError(f"set_weights expects {len(expected)} arrays ({self._weight_listing()}); got {len(weights)}")
-        for (layer, name, target), value in zip(expected, weights):
-            value = np.asarray(value)
-            if value.shape != target.shape:
-                raise ShapeError(
-                    f"set_weights: {layer.name}.{name} has shape {target.shape}; got an array of shape {value.shape}"
-                )
-            target[...] = value
-
-    def _weight_listing(self) -> str:
-        return ", ".join(f"{layer.name}.{name} {tuple(w.shape)}" for layer in self.layers
-                         for name, w in zip(layer.weight_names(), layer.weights()))
+        weights_module.set_weights(self.layers, weights)
 
     def count_params(self) -> int:
         self._require_built()

@@ -213,6 +213,36 @@ def train_step(model: Any, xb, yb, wb, outputs, grad_output, fused: bool, logits
     model.optimizer.apply(model.flat_params, model.flat_grads)
 
 
+class _NoUpdate:
+    """Stands in for the optimizer when gradients are wanted without a step."""
+
+    learning_rate = 0.0
+
+    def apply(self, params: np.ndarray, grads: np.ndarray) -> None:
+        pass
+
+
+def compute_gradients(model: Any, x: np.ndarray, targets: np.ndarray, weights: np.ndarray | None
+                      ) -> tuple[float, np.ndarray]:
+    """Loss (with penalties) and a copy of the flat gradient for one batch in training mode,
+    with no optimizer step (``Sequential.compute_gradients``, gradient checks)."""
+    outputs = np.empty((len(x), model.output_dim), dtype=model.dtype)
+    grad_output = np.empty_like(outputs)
+    fused = model.fused_output()
+    logits = np.empty_like(outputs) if fused else None
+    penalty = model.penalty()
+    model.flat_grads.fill(0)
+    optimizer, model.optimizer = model.optimizer, _NoUpdate()
+    try:
+        train_step(model, x, targets, weights, outputs, grad_output, fused, logits)
+    finally:
+        model.optimizer = optimizer
+    values = loss_values(model, targets, outputs, logits)
+    if weights is not None:
+        values = values * weights
+    return float(values.mean()) + penalty, model.flat_grads.copy()
+
+
 def loss_values(model: Any, targets, outputs, logits) -> np.ndarray:
     """One loss per sample: from the logits when the model keeps them (the numerically better
     formula, and Keras's), else from the outputs."""

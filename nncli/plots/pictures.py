@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from nncli.errors import RunDirError
-from nncli.plots import compute, draw
+from nncli.plots import boundary, compute, draw
 from nncli.registry import Registry
 
 PICTURES = Registry("picture")
@@ -122,7 +122,7 @@ PICTURES.add("roc", Picture("roc.png", _roc_why_not,
                             lambda run, path: draw.plot_roc(run.y_true, compute.binary_scores(run.proba), path,
                                                             run.title, split=run.split)))
 PICTURES.add("boundary", Picture("decision_boundary.png", _boundary_why_not,
-                                 lambda run, path: draw.plot_boundary(run.predict_fn, run.X_train, run.y_train,
+                                 lambda run, path: boundary.plot_boundary(run.predict_fn, run.X_train, run.y_train,
                                                                       run.X_test, run.y_test, path, run.title,
                                                                       class_names=run.class_names)),
              "decision_boundary")

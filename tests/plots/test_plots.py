@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nncli.plots import compute, draw
+from nncli.plots import boundary, compute, draw
 from nncli.plots.pictures import RunPictures, draw_all
 from nncli.errors import DataError, NncliError, ShapeError, UsageError
 
@@ -316,7 +316,7 @@ def test_each_picture_is_a_png_of_sensible_size(tmp_path):
         draw.plot_confusion([0, 1, 1, 0], [0, 1, 0, 0], ["Colin Powell", "George W Bush"], tmp_path / "c.png", "lfw"),
         draw.plot_confusion(rng.integers(0, 10, 50), rng.integers(0, 10, 50), None, tmp_path / "c10.png"),
         draw.plot_roc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], tmp_path / "r.png", "lfw"),
-        draw.plot_boundary(inside_unit_circle, X[:40], y[:40], X[40:], y[40:], tmp_path / "b.png", "circle", resolution=50),
+        boundary.plot_boundary(inside_unit_circle, X[:40], y[:40], X[40:], y[40:], tmp_path / "b.png", "circle", resolution=50),
         draw.plot_residuals(rng.normal(size=30), rng.normal(size=30), tmp_path / "res.png", "diabetes"),
     ]
     for path in written:
@@ -326,7 +326,7 @@ def test_each_picture_is_a_png_of_sensible_size(tmp_path):
 def test_plot_boundary_of_a_softmax_model_without_test_points(tmp_path):
     X = np.array([[-1.0, -1.0], [1.0, 0.5], [0.2, 1.0]])
     three_classes = lambda p: np.eye(3)[np.where(p[:, 0] < 0, 0, np.where(p[:, 1] < 0, 1, 2))]  # noqa: E731
-    path = draw.plot_boundary(three_classes, X, [0, 1, 2], None, None, tmp_path / "b.png", resolution=30)
+    path = boundary.plot_boundary(three_classes, X, [0, 1, 2], None, None, tmp_path / "b.png", resolution=30)
     assert_sensible_png(path)
 
 
@@ -458,7 +458,7 @@ def _figures() -> dict[str, object]:
         "confusion": draw.confusion_figure(digits, np.where(rng.random(300) < 0.9, digits, rng.integers(0, 10, 300)),
                                            None, title, split="test"),
         "roc": draw.roc_figure(y, np.clip(y * 0.6 + rng.random(80) * 0.4, 0, 1), title, split="test"),
-        "boundary": draw.boundary_figure(inside_unit_circle, X[:50], y[:50], X[50:], y[50:], title, resolution=40),
+        "boundary": boundary.boundary_figure(inside_unit_circle, X[:50], y[:50], X[50:], y[50:], title, resolution=40),
         "residuals": draw.residuals_figure(rng.normal(150, 50, 111), rng.normal(150, 40, 111), title, split="test"),
     }
 

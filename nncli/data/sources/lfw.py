@@ -13,7 +13,6 @@ from pydantic import Field, field_validator
 from nncli.data.registry import SOURCES, Dataset, Source, SourceParams
 from nncli.errors import ConfigError, DataUnavailableError
 
-
 LFW_IMAGE_SIZE = 250
 LFW_DEFAULT_SLICE = [[70, 195], [78, 172]]
 
