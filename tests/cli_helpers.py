@@ -26,8 +26,8 @@ TERMINAL_ENV: dict[str, str | None] = {**PLAIN_ENV, "FORCE_COLOR": "1", "TERM": 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 #: One plain progress line: ``epoch 3/20 loss=0.4123 accuracy=0.8210 ...``.
-#: A logged number as nncli.engine.progress.format_number writes it: 0.4123, 5.3012e-05.
-NUMBER = r"-?\d+\.\d{4}(?:e[+-]\d{2,3})?"
+#: A number in an epoch log line: four decimals, always (0.4123, 0.0000).
+NUMBER = r"-?\d+\.\d{4}"
 PLAIN_EPOCH_LINE = re.compile(rf"^epoch (\d+)/(\d+) loss={NUMBER}( \w+={NUMBER})*( time=\S+)?$")
 
 

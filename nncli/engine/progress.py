@@ -27,9 +27,10 @@ ABBREVIATIONS = (("val_", "v_"), ("accuracy", "acc"), ("precision", "prec"), ("r
 
 
 def format_number(value: float) -> str:
-    """The one format of a logged number, in log lines, tables and pictures: Keras's progress bar
-    rule, four decimals, and four in scientific notation below 0.001 in size (``5.3012e-05``, not
-    ``0.0001``); zero stays ``0.0000``, NaN is ``nan``."""
+    """The one format of a number in tables and pictures: Keras's progress-bar rule, four
+    decimals, and four in scientific notation below 0.001 in size (``5.3012e-05``, not
+    ``0.0001``); zero stays ``0.0000``, NaN is ``nan``. (Epoch log lines keep ``.4f``: scripts
+    read them as the first wave wrote them.)"""
     return f"{value:.4e}" if 0 < abs(value) < 1e-3 else f"{value:.4f}"
 
 
@@ -38,7 +39,7 @@ def format_logs(logs: dict[str, Any]) -> str:
     parts = []
     for key, value in logs.items():
         if isinstance(value, float) and not math.isnan(value):
-            parts.append(f"{key}={format_number(value)}")
+            parts.append(f"{key}={value:.4f}")  # the first wave's log lines, byte for byte
     return " ".join(parts)
 
 
