@@ -46,6 +46,7 @@ class Plan:
     n_points: int
     tasks: list[Task] = field(default_factory=list)
     to_train: list[Task] = field(default_factory=list)
+    found: dict[str, str] = field(default_factory=dict)  # run name → "completed"/"failed" before this call
 
 
 @dataclass
@@ -126,11 +127,9 @@ class Tally:
     def report_found(self) -> None:
         """The runs not to train (completed, or failed and not retried), as finished ones."""
         self.write()
-        chosen = {task.name for task in self.plan.to_train}
-        for task in self.plan.tasks:
-            if task.name not in chosen:
-                row = self._row(task.name)
-                self._tell(Outcome(task.name, row["status"], False, row.get("reason")), row)
+        for name, status in self.plan.found.items():
+            row = self._row(name)
+            self._tell(Outcome(name, status, False, row.get("reason")), row)
 
     def finished(self, outcome: Outcome) -> None:
         self.trained += outcome.trained
@@ -185,18 +184,23 @@ def make_plan(spec: dict[str, Any], directory: Path, retry_failed: bool = False)
         config = load_config(spec["config"], [*spec["overrides"], *run.overrides()])
         tree = config.to_dict()
         plan.tasks.append(Task(run.name, tree, data_key(tree), retry_failed))
-    plan.to_train = [task for task in plan.tasks if _needs_training(directory / task.name, retry_failed)]
+    for task in plan.tasks:
+        status = _final_status(directory / task.name)
+        if status == "completed" or (status == "failed" and not retry_failed):
+            plan.found[task.name] = status
+        else:
+            plan.to_train.append(task)
     return plan
 
 
-def _needs_training(run_path: Path, retry_failed: bool) -> bool:
-    """False for a run already completed (or failed, unless retried): final states, no lock needed."""
+def _final_status(run_path: Path) -> str | None:
+    """"completed" or "failed" when the run ended so (final states: no lock needed to know)."""
     from nncli import runs
 
     if not (run_path / "metrics.json").exists():
-        return True
+        return None
     status = (runs.RunDir(run_path).read_metrics() or {}).get("status")
-    return not (status == "completed" or (status == "failed" and not retry_failed))
+    return status if status in ("completed", "failed") else None
 
 
 def _prepare(plan: Plan) -> dict[str, Any]:

@@ -164,6 +164,7 @@ def write_table(sweep_dir: Path, rows: list[dict[str, Any]]) -> Path:
     columns: list[str] = []
     for row in rows:
         columns += [key for key in row if key not in columns]
+    columns = [column for column in columns if column != "seconds"] + ["seconds"]  # metrics before it, always
     buffer = text_io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
