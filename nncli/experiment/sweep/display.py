@@ -144,7 +144,7 @@ class SweepDisplay(SweepEvents):
     @staticmethod
     def _worker_line(state: dict[str, Any], now: float, width: int) -> str:
         epochs = state["epochs"] or 1
-        counter = f"epoch {state['epoch']}/{epochs}"
+        counter = f"epoch {state['epoch']}/{epochs}" if state["epochs"] else "starting"
         done = state["epoch"] - state["first"]
         elapsed = now - state["since"]
         eta = elapsed * (epochs - state["epoch"]) / done if done > 0 else None
