@@ -52,11 +52,12 @@ def sweep(
 
     \b
     Examples:
-      nncli sweep configs/digits.yaml training.epochs=10 --grid training.optimizer.learning_rate=0.01,0.001 \\
-          --grid model.layers.0.units=16,32,64 --seeds 0,1 --jobs 2
-      nncli sweep configs/digits.yaml --random 8 --param training.optimizer.learning_rate=loguniform(1e-4,1e-1)
+      nncli sweep configs/digits.yaml --grid model.layers.0.units=16,32,64 --seeds 0,1 --jobs 2
+      nncli sweep configs/digits.yaml --random 8 --param 'model.layers.0.units=int(8,64)'
       nncli sweep --resume runs/digits-sweep --retry-failed
-      nncli sweep configs/digits.yaml --grid training.batch_size=16,32 --scheduler tcp://127.0.0.1:8786
+      nncli sweep configs/digits.yaml --grid training.batch_size=16,32 --fail-fast --no-plots
+      nncli sweep configs/digits.yaml --grid training.epochs=5,10 --name epochs --quiet --json
+      nncli sweep configs/digits.yaml --grid model.layers.0.units=16,32 --scheduler local:2
     """
     from nncli.cli.signals import Interrupts
     from nncli.experiment import sweep as sweeps

@@ -99,6 +99,7 @@ def run(config: Path | str | None = None, overrides: list[str] = (), *, grid: li
         (running runs are checkpointed and marked interrupted).
     """
     events = events or SweepEvents()
+    _check_runner(jobs, scheduler)
     spec, directory = _spec(config, overrides, grid, random, params, seeds, name, runs_dir, resume)
     plan = make_plan(spec, directory, retry_failed)
     events.planned(plan)
@@ -142,6 +143,15 @@ class Tally:
     def _tell(self, outcome: Outcome, row: dict[str, Any]) -> None:
         self.done += 1
         self.events.finished(outcome, row, self.done, len(self.plan.runs))
+
+
+def _check_runner(jobs: int, scheduler: str | None) -> None:
+    if jobs < 1:
+        raise UsageError(f"--jobs expects a number of worker processes, 1 or more; received {jobs}")
+    if scheduler is not None:
+        from nncli.experiment.sweep import dask as dask_runner
+
+        dask_runner.check_address(scheduler)
 
 
 def _spec(config, overrides, grid, random, params, seeds, name, runs_dir, resume) -> tuple[dict, Path]:
@@ -227,8 +237,6 @@ def _execute(plan: Plan, prepared: dict, jobs: int, scheduler: str | None, event
              fail_fast: bool, on_outcome: Any) -> str | None:
     from nncli.experiment.sweep import local
 
-    if jobs < 1:
-        raise UsageError(f"--jobs expects a number of worker processes, 1 or more; received {jobs}")
     if not plan.to_train:
         return None
     if scheduler is not None:

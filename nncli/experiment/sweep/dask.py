@@ -43,20 +43,30 @@ def _distributed() -> Any:
     return distributed
 
 
-def connect(address: str) -> tuple[Any, Any]:
-    """(client, the LocalCluster started for ``local[:N]`` or None)."""
-    distributed = _distributed()
-    cluster = None
+def check_address(address: str) -> int | None:
+    """The number of LocalCluster workers of ``local[:N]`` (None for a scheduler's address);
+    ``UsageError`` for anything else, or when Dask is not installed."""
+    _distributed()
     if address == "local" or address.startswith("local:"):
         count = address.partition(":")[2] or "2"
         if not count.isdigit() or int(count) < 1:
             raise UsageError(f"--scheduler local:N expects a number of workers, 1 or more; received {address!r}")
-        cluster = distributed.LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
-        address = cluster.scheduler_address
-    elif "://" not in address:
+        return int(count)
+    if "://" not in address:
         raise UsageError(f"--scheduler expects tcp://HOST:PORT (a running Dask scheduler) or local[:N]; "
                          f"received {address!r}")
+    return None
+
+
+def connect(address: str) -> tuple[Any, Any]:
+    """(client, the LocalCluster started for ``local[:N]`` or None)."""
+    distributed = _distributed()
+    cluster = None
+    count = check_address(address)
+    if count is not None:
+        cluster = distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
+                                           host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+        address = cluster.scheduler_address
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as error:
