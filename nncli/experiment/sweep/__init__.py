@@ -184,6 +184,7 @@ def make_plan(spec: dict[str, Any], directory: Path, retry_failed: bool = False)
     if spec["random"] < 0:
         raise UsageError(f"--random expects a number of points, 0 or more; received {spec['random']}")
     base = load_config(spec["config"], spec["overrides"])
+    layout.check_base(directory, base.to_dict())
     grid = [points.parse_grid(text) for text in spec["grid"]]
     specs = [points.parse_param(text) for text in spec["params"]]
     point_list = points.points(grid, specs, spec["random"], base.seed)

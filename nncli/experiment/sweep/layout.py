@@ -49,23 +49,27 @@ def read_spec(sweep_dir: Path | str) -> dict[str, Any]:
     return tree
 
 
+def check_base(sweep_dir: Path, base: dict[str, Any]) -> None:
+    """``UsageError`` when the folder already holds a sweep of a different base config (a run's
+    identity would then name a different experiment)."""
+    if not (sweep_dir / SWEEP_FILE).exists():
+        return
+    difference = first_difference(read_spec(sweep_dir).get("base"), io.to_builtin(base, keep_nonfinite=True))
+    if difference is not None:
+        raise UsageError(f"{sweep_dir} holds a sweep of a different base config ({difference}); its runs would "
+                         f"not be this sweep's: choose another --name, or run the same CONFIG and OVERRIDES")
+
+
 def write_spec(sweep_dir: Path, spec: dict[str, Any], base: dict[str, Any], plan: list[SweepRun]) -> None:
-    """Write ``sweep.yaml``, after checking that a sweep already in the folder had the same base
-    config (otherwise a run's identity would name a different experiment)."""
-    path = sweep_dir / SWEEP_FILE
+    """Write ``sweep.yaml`` (checking the base config first, see ``check_base``)."""
     try:
         sweep_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise RunDirError(f"could not create sweep folder {sweep_dir}: {io.cause(error)}") from error
-    if path.exists():
-        previous = read_spec(sweep_dir).get("base")
-        difference = first_difference(previous, io.to_builtin(base, keep_nonfinite=True))
-        if difference is not None:
-            raise UsageError(f"{sweep_dir} holds a sweep of a different base config ({difference}); its runs would "
-                             f"not be this sweep's: choose another --name, or run the same CONFIG and OVERRIDES")
+    check_base(sweep_dir, base)
     runs_list = [{"name": run.name, "identity": run.identity, "seed": run.seed, "overrides": run.overrides()}
                  for run in plan]
-    io.write_yaml(path, {"spec": spec, "base": base, "runs": runs_list})
+    io.write_yaml(sweep_dir / SWEEP_FILE, {"spec": spec, "base": base, "runs": runs_list})
 
 
 def first_difference(old: Any, new: Any, at: str = "") -> str | None:
