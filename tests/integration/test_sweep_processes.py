@@ -208,3 +208,30 @@ def test_the_live_display_has_a_line_per_worker_and_an_overall_bar_at_80x24(tmp_
     text = "\n".join(run.history)
     assert text.count("] completed lr=") == 4
     assert "best of 4 runs by test_accuracy" in text
+
+
+def _worker_pids(parent: int) -> list[int]:
+    """The sweep's worker processes (spawned children running multiprocessing's worker loop)."""
+    pids = []
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+            if b"multiprocessing.spawn" in command and b"resource_tracker" not in command:
+                pids.append(int(child))
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the workers through /proc")
+def test_a_killed_worker_process_leaves_its_run_to_a_new_one(tmp_path):
+    args = [*LONG, *GRID, "--jobs", "2", "--name", "w", "--json", "--quiet"]
+    folder = tmp_path / "w"
+    process = subprocess.Popen(sweep_command(tmp_path, *args), cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: any(len((path / "history.csv").read_text().splitlines()) > 2
+                          for path in folder.glob("*") if (path / "history.csv").exists()), process)
+    os.kill(_worker_pids(process.pid)[0], signal.SIGKILL)
+    out, err = process.communicate(timeout=GUARD_S)
+    assert process.returncode == 0, err
+    assert [row["status"] for row in json.loads(out)["rows"]] == ["completed"] * 4
+    for name, reference in reference_runs(folder, LONG, tmp_path / "ref").items():
+        assert_same_weights(reference, folder / name)

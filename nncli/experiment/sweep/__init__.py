@@ -119,9 +119,11 @@ class Tally:
         self.plan, self.events = plan, events
         self.done = self.trained = 0
         self.by_name = {run.name: run for run in plan.runs}
+        self.final: dict[str, dict[str, Any]] = {}  # rows of completed/failed runs: they no longer change
 
     def write(self) -> list[dict[str, Any]]:
-        rows = layout.table_rows(self.plan.directory, self.plan.runs, self.plan.keys)
+        rows = [self.final.get(run.name) or self._row(run.name) for run in self.plan.runs]
+        self.final.update((row["run"], row) for row in rows if row["status"] in ("completed", "failed"))
         layout.write_table(self.plan.directory, rows)
         return rows
 
@@ -134,6 +136,7 @@ class Tally:
 
     def finished(self, outcome: Outcome) -> None:
         self.trained += outcome.trained
+        self.final.pop(outcome.name, None)  # a failed run retried: read it again
         self.write()
         self._tell(outcome, self._row(outcome.name))
 

@@ -4,7 +4,9 @@
 ``LocalCluster`` of N single-threaded worker processes on 127.0.0.1, without a dashboard.
 
 Workers need nncli and its dependencies, but no data and no shared file system. This process
-prepares each distinct data section once and scatters it; it claims each run here (folder and
+prepares each distinct data section once and scatters it to every worker (a scattered
+value lives only where it was put: on one worker, its death would cancel every run needing it);
+it claims each run here (folder and
 ``RunLock``, held until the run's files are back), and sends the run's config and, to resume it,
 its files. The worker trains into a temporary folder and returns the run directory's files,
 which are written here atomically, ``metrics.json`` last. A worker that dies mid-run leaves the
@@ -33,6 +35,8 @@ RESUME_FILES = ("config.yaml", "summary.txt", "history.csv", "checkpoint.npz", "
 #: Seconds between two looks at the cluster's size (workers come and go).
 CAPACITY_EVERY_S = 2.0
 CONNECT_TIMEOUT_S = 20
+#: Times a run may be lost on the cluster (cancelled by the scheduler) before it counts as failed.
+MAX_LOST = 3
 
 
 def _distributed() -> Any:
@@ -98,8 +102,15 @@ class DaskRunner:
         self.tasks: dict[str, Task] = {}
         self.messages: collections.deque = collections.deque()
         self.client.subscribe_topic(TOPIC, lambda event: self.messages.append(tuple(event[1])))
-        self.data = {key: self.client.scatter(value, broadcast=False) for key, value in prepared.items()}
+        self.prepared = prepared
+        self.data = {key: self._scatter(key) for key in prepared}
+        self.lost: collections.Counter = collections.Counter()
         self._capacity, self._capacity_at = 1, -CAPACITY_EVERY_S
+
+    def _scatter(self, key: str) -> Any:
+        """The data on every worker (a copy each): a worker's death does not lose it, and a new
+        worker fetches it from a peer."""
+        return self.client.scatter(self.prepared[key], broadcast=True)
 
     @property
     def running(self) -> int:
@@ -127,15 +138,12 @@ class DaskRunner:
         self.events.message(("start", task.name, task.name, 0, 0))
 
     def wait(self, timeout: float) -> list[Outcome]:
-        distributed = _distributed()
-        real = [future for future in self.futures if not isinstance(future, _Done)]
-        done = [future for future in self.futures if isinstance(future, _Done)]
-        if real and not done:
-            try:
-                finished = distributed.wait(real, timeout=timeout, return_when="FIRST_COMPLETED").done
-            except TimeoutError:
-                finished = set()
-            done = [future for future in real if future in finished]
+        deadline = time.monotonic() + timeout
+        while True:  # Future.done() is also true when cancelled, unlike what distributed.wait waits for
+            done = [future for future in self.futures if isinstance(future, _Done) or future.done()]
+            if done or time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
         while self.messages:
             self.events.message(self.messages.popleft())
         return [self._collect(future) for future in done]
@@ -145,6 +153,8 @@ class DaskRunner:
         try:
             if isinstance(future, _Done):
                 return future.outcome
+            if future.cancelled():
+                return self._lost(task)
             try:
                 outcome = future.result()
             except Exception as error:  # KilledWorker (workers died on it), or the worker could not run it
@@ -154,6 +164,16 @@ class DaskRunner:
             return outcome
         finally:
             claim.release()
+
+    def _lost(self, task: Task) -> Outcome:
+        """The scheduler dropped the task (its data was lost with the workers that held it): the
+        data is scattered again and the run asked again later, at most ``MAX_LOST`` times."""
+        self.lost[task.name] += 1
+        if self.lost[task.name] > MAX_LOST:
+            return Outcome(task.name, "failed", False, f"lost on the Dask cluster {self.lost[task.name]} times")
+        if self.data[task.data_key].status != "finished":
+            self.data[task.data_key] = self._scatter(task.data_key)
+        return Outcome(task.name, "busy", False, "lost on the Dask cluster; trying again")
 
     def stop(self) -> None:
         """Runs on the cluster cannot be stopped half-way: they are cancelled, and their folders

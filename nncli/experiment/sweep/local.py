@@ -132,7 +132,7 @@ class Pool:
         self.context = multiprocessing.get_context("spawn")
         self.stop_event, self.queue = self.context.Event(), self.context.Queue()
         self.blas_threads = max(1, usable_cores() // jobs)
-        self.futures: dict[futures.Future, Task] = {}
+        self.futures: dict[futures.Future, tuple[Task, futures.ProcessPoolExecutor]] = {}
         self.tasks: dict[str, Task] = {}
         self.deaths: collections.Counter = collections.Counter()
         self.executor = self._new_executor()
@@ -140,6 +140,12 @@ class Pool:
     def _new_executor(self) -> futures.ProcessPoolExecutor:
         return futures.ProcessPoolExecutor(self.jobs, mp_context=self.context, initializer=worker_init,
                                            initargs=(self.stop_event, self.queue, os.getpid(), self.blas_threads))
+
+    def _replace_broken(self, broken: futures.ProcessPoolExecutor) -> None:
+        """A dead worker breaks its whole pool (every future of it fails): start one new pool, once."""
+        if broken is self.executor:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._new_executor()
 
     @property
     def running(self) -> int:
@@ -154,22 +160,19 @@ class Pool:
     def submit(self, task: Task) -> None:
         self.tasks[task.name] = task
         future = self.executor.submit(worker_run, task, str(self.sweep_dir), self.prepared[task.data_key])
-        self.futures[future] = task
+        self.futures[future] = (task, self.executor)
 
     def wait(self, timeout: float) -> list[Outcome]:
         done, _ = futures.wait(list(self.futures), timeout=timeout, return_when=futures.FIRST_COMPLETED)
         self._forward_progress()
-        outcomes, broken = [], False
+        outcomes = []
         for future in done:
-            task = self.futures.pop(future)
+            task, executor = self.futures.pop(future)
             try:
                 outcomes.append(future.result())
-            except futures.process.BrokenProcessPool:
-                broken = True
+            except (futures.process.BrokenProcessPool, futures.CancelledError):
                 outcomes.append(self._worker_died(task))
-        if broken:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            self.executor = self._new_executor()
+                self._replace_broken(executor)
         return outcomes
 
     def _worker_died(self, task: Task) -> Outcome:
