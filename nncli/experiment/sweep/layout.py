@@ -32,8 +32,12 @@ SPLIT_PREFIXES = (("train", ""), ("val", "val_"), ("test", "test_"))
 
 
 def is_sweep(path: Path | str) -> bool:
-    """Whether ``path`` is a sweep folder (it holds ``sweep.yaml``)."""
-    return (Path(path) / SWEEP_FILE).is_file()
+    """Whether ``path`` is a sweep folder (it holds ``sweep.yaml``); a path that cannot be looked
+    at (a name too long, no permission) is a ``UsageError`` naming it."""
+    import stat
+
+    info = io.status(Path(path) / SWEEP_FILE, "sweep file")
+    return info is not None and stat.S_ISREG(info.st_mode)
 
 
 def read_spec(sweep_dir: Path | str) -> dict[str, Any]:
