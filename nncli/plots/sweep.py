@@ -60,7 +60,7 @@ def plot_sweep(rows: Sequence[dict[str, Any]], keys: Sequence[str], metric: str,
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     for axis, key in zip(axes, panels):
         _panel(axis, summaries, key, [other for other in keys if other != key], metric)
-    figure.suptitle(draw._heading(title, f"{metric}: mean ± std over seeds of {len(summaries)} points"))
+    draw._heading(figure, title, [f"{metric}: mean ± std over seeds", f"{len(summaries)} points"])
     return draw._save(figure, path)
 
 
