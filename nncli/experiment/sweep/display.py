@@ -9,7 +9,7 @@ import math
 import time
 from typing import Any, Callable
 
-from nncli.engine.progress import REFRESH_SECONDS, fit_line, short_duration
+from nncli.engine.progress import REFRESH_SECONDS, fit_line, format_number, short_duration
 from nncli.experiment.sweep import SweepEvents
 
 
@@ -19,7 +19,7 @@ def finished_line(outcome: Any, row: dict[str, Any], done: int, total: int, metr
     parts = [f"[{done}/{total}]", status, outcome.name]
     value = row.get(metric) if metric else None
     if isinstance(value, float) and not math.isnan(value):
-        parts.append(f"{metric}={value:.4f}")
+        parts.append(f"{metric}={format_number(value)}")
     seconds = row.get("seconds")
     if outcome.trained and isinstance(seconds, (int, float)):
         parts.append(f"{seconds:.2f}s" if seconds < 60 else short_duration(seconds))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from nncli.engine.progress import short_duration
+from nncli.engine.progress import format_number, short_duration
 
 #: Rows of the summary table.
 TOP = 10
@@ -44,7 +44,7 @@ def best_table(result: Any, top: int = TOP) -> Any:
     table.add_column("time", justify="right")
     for rank, row in enumerate(rows, start=1):
         value = row.get(metric) if metric else None
-        shown = f"{value:.4f}" if isinstance(value, float) and not math.isnan(value) else ""
+        shown = format_number(value) if isinstance(value, float) and not math.isnan(value) else ""
         seconds = row.get("seconds")
         table.add_row(str(rank), row["run"], shown, str(row.get("epochs") or ""),
                       f"{seconds:.2f}s" if isinstance(seconds, float) and seconds < 60 else short_duration(seconds))
