@@ -109,7 +109,7 @@ def run(config: Path | str | None = None, overrides: list[str] = (), *, grid: li
     tally.report_found()
     stopped = _execute(plan, prepared, jobs, scheduler, events, interrupt, fail_fast, tally.finished)
     rows = tally.write()
-    return SweepResult(directory, rows, plan.keys, primary_metric(rows, plan.base), tally.trained, stopped)
+    return SweepResult(directory, rows, plan.keys, primary_metric(rows, plan.base.training.metrics), tally.trained, stopped)
 
 
 class Tally:
@@ -257,10 +257,10 @@ def _execute(plan: Plan, prepared: dict, jobs: int, scheduler: str | None, event
         runner.close()
 
 
-def primary_metric(rows: list[dict[str, Any]], base: Any) -> str | None:
-    """The first metric the base config asks for (else the loss), on the test split if the runs
-    have one, else validation, else training: what the summary sorts by."""
-    metrics = list(base.training.metrics) + ["loss"]
+def primary_metric(rows: list[dict[str, Any]], metrics: list[str]) -> str | None:
+    """The first of ``metrics`` (the base config's, else the loss) on the test split if the runs
+    have one, else validation, else training: what the summary sorts by and sweep.png shows."""
+    metrics = list(metrics) + ["loss"]
     present = {key for row in rows for key, value in row.items() if value is not None}
     for prefix in ("test_", "val_", ""):
         for metric in metrics:

@@ -74,7 +74,7 @@ def draw_picture(sweep_dir: Any, out_dir: Any = None) -> Any:
     the sweep folder by default); returns its path."""
     from pathlib import Path
 
-    from nncli.experiment.sweep import layout
+    from nncli.experiment.sweep import layout, primary_metric
     from nncli.plots.sweep import plot_sweep
 
     sweep_dir = Path(sweep_dir)
@@ -82,9 +82,7 @@ def draw_picture(sweep_dir: Any, out_dir: Any = None) -> Any:
     spec, base = tree["spec"], tree.get("base") or {}
     keys = [text.partition("=")[0].strip() for text in [*spec.get("grid", []), *spec.get("params", [])]]
     rows = typed_rows(sweep_dir)
-    metrics = list((base.get("training") or {}).get("metrics") or []) + ["loss"]
-    present = {key for row in rows for key, value in row.items() if value is not None}
-    metric = next((f"{p}{m}" for p in ("test_", "val_", "") for m in metrics if f"{p}{m}" in present), "loss")
+    metric = primary_metric(rows, (base.get("training") or {}).get("metrics") or []) or "loss"
     folder = Path(out_dir) if out_dir is not None else sweep_dir
     folder.mkdir(parents=True, exist_ok=True)
     return plot_sweep(rows, keys, metric, folder / layout.PICTURE_FILE, title=sweep_dir.name)
