@@ -193,7 +193,7 @@ def test_the_live_display_has_a_line_per_worker_and_an_overall_bar_at_80x24(tmp_
     from terminal import run_in_terminal
 
     seen = {"workers": 0, "overall": False}
-    worker_line = re.compile(r"^\S+ epoch \d+/12 .*ETA")
+    worker_line = re.compile(r"^\S+ epoch \d+/30 .*ETA")
 
     def watch(screen: list[str], seconds: float) -> None:
         for line in screen:
@@ -201,10 +201,11 @@ def test_the_live_display_has_a_line_per_worker_and_an_overall_bar_at_80x24(tmp_
         seen["workers"] = max(seen["workers"], sum(bool(worker_line.match(line)) for line in screen))
         seen["overall"] = seen["overall"] or any(line.startswith("runs ") and "ETA" in line for line in screen)
 
-    run = run_in_terminal(["sweep", DIGITS, *LONG, *GRID, "--jobs", "2", "--runs-dir", tmp_path, "--no-plots"],
-                          watch=watch, timeout=GUARD_S)
+    # Runs long enough (about 2 s each) that both workers are seen training at once, even on a busy machine.
+    run = run_in_terminal(["sweep", DIGITS, "training.epochs=30", "training.batch_size=4", *GRID, "--jobs", "2",
+                           "--runs-dir", tmp_path, "--no-plots"], watch=watch, timeout=GUARD_S)
     assert run.exit_code == 0, "\n".join(run.history)
-    assert seen["workers"] == 2 and seen["overall"]
+    assert seen["workers"] == 2 and seen["overall"], seen
     text = "\n".join(run.history)
     assert text.count("] completed lr=") == 4
     assert "best of 4 runs by test_accuracy" in text
