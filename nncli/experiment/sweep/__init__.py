@@ -103,11 +103,21 @@ def run(config: Path | str | None = None, overrides: list[str] = (), *, grid: li
     spec, directory = _spec(config, overrides, grid, random, params, seeds, name, runs_dir, resume)
     plan = make_plan(spec, directory, retry_failed)
     events.planned(plan)
-    prepared = _prepare(plan)
-    layout.write_spec(directory, spec, plan.base.to_dict(), plan.runs)
-    tally = Tally(plan, events)
-    tally.report_found()
-    stopped = _execute(plan, prepared, jobs, scheduler, events, interrupt, fail_fast, tally.finished)
+    runner = _runner(plan, jobs, scheduler, events, interrupt)  # workers start while the data loads
+    try:
+        prepared = _prepare(plan)
+        layout.write_spec(directory, spec, plan.base.to_dict(), plan.runs)
+        tally = Tally(plan, events)
+        tally.report_found()
+        stopped = None
+        if runner is not None:
+            from nncli.experiment.sweep import local
+
+            runner.use(prepared)
+            stopped = local.drive(plan.to_train, runner, tally.finished, interrupt, fail_fast)
+    finally:
+        if runner is not None:
+            runner.close()
     rows = tally.write()
     return SweepResult(directory, rows, plan.keys, primary_metric(rows, plan.base.training.metrics), tally.trained, stopped)
 
@@ -237,8 +247,8 @@ def _prepare(plan: Plan) -> dict[str, Any]:
     return prepared
 
 
-def _execute(plan: Plan, prepared: dict, jobs: int, scheduler: str | None, events: SweepEvents, interrupt: Any,
-             fail_fast: bool, on_outcome: Any) -> str | None:
+def _runner(plan: Plan, jobs: int, scheduler: str | None, events: SweepEvents, interrupt: Any) -> Any:
+    """This process, K worker processes, or a Dask cluster (None when nothing is to train)."""
     from nncli.experiment.sweep import local
 
     if not plan.to_train:
@@ -246,15 +256,10 @@ def _execute(plan: Plan, prepared: dict, jobs: int, scheduler: str | None, event
     if scheduler is not None:
         from nncli.experiment.sweep import dask as dask_runner
 
-        runner = dask_runner.DaskRunner(scheduler, plan.directory, prepared, events)
-    elif jobs == 1:
-        runner = local.InProcess(plan.directory, prepared, events, interrupt)
-    else:
-        runner = local.Pool(min(jobs, len(plan.to_train)), plan.directory, prepared, events)
-    try:
-        return local.drive(plan.to_train, runner, on_outcome, interrupt, fail_fast)
-    finally:
-        runner.close()
+        return dask_runner.DaskRunner(scheduler, plan.directory, events)
+    if jobs == 1:
+        return local.InProcess(plan.directory, events, interrupt)
+    return local.Pool(min(jobs, len(plan.to_train)), plan.directory, events)
 
 
 def primary_metric(rows: list[dict[str, Any]], metrics: list[str]) -> str | None:

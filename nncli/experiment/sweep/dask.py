@@ -95,17 +95,21 @@ def _check_versions(client: Any, cluster: Any) -> None:
 class DaskRunner:
     """As many runs at once as the cluster has worker threads."""
 
-    def __init__(self, address: str, sweep_dir: Path, prepared: dict[str, Any], events: Any) -> None:
+    def __init__(self, address: str, sweep_dir: Path, events: Any) -> None:
         self.client, self.cluster = connect(address)
         self.sweep_dir, self.events = sweep_dir, events
         self.futures: dict[Any, tuple[Task, layout.Claim]] = {}
         self.tasks: dict[str, Task] = {}
         self.messages: collections.deque = collections.deque()
         self.client.subscribe_topic(TOPIC, lambda event: self.messages.append(tuple(event[1])))
-        self.prepared = prepared
-        self.data = {key: self._scatter(key) for key in prepared}
+        self.prepared: dict[str, Any] = {}
+        self.data: dict[str, Any] = {}
         self.lost: collections.Counter = collections.Counter()
         self._capacity, self._capacity_at = 1, -CAPACITY_EVERY_S
+
+    def use(self, prepared: dict[str, Any]) -> None:
+        self.prepared = prepared
+        self.data = {key: self._scatter(key) for key in prepared}
 
     def _scatter(self, key: str) -> Any:
         """The data on every worker (a copy each): a worker's death does not lose it, and a new
