@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nncli.cli.commands import evaluate, export, gradcheck, plot, predict, runs, schema, summary, train
+from nncli.cli.commands import evaluate, export, gradcheck, plot, predict, runs, schema, summary, sweep, train
 
 app = typer.Typer(
     name="nncli",
@@ -20,7 +20,7 @@ app = typer.Typer(
 )
 
 for command in (summary.summary, train.train, evaluate.evaluate, predict.predict, runs.runs, plot.plot,
-                export.export, gradcheck.gradcheck, schema.schema):
+                export.export, gradcheck.gradcheck, schema.schema, sweep.sweep):
     app.command()(command)
 
 

@@ -27,10 +27,15 @@ class Drawing:
 def draw_pictures(run_path: Path | str, *, what: Any = None, out_dir: Path | None = None,
                   result: Any = None) -> Drawing:
     """Draw every picture that applies to the run (or those named in ``what``) into ``out_dir``
-    (the run directory by default). ``result``: a just-finished ``TrainResult`` (its model and
+    (the run directory by default); for a sweep folder, its ``sweep.png``. ``result``: a just-finished ``TrainResult`` (its model and
     data are used instead of being loaded again)."""
     from nncli import plots
+    from nncli.experiment.sweep import layout as sweep_layout
 
+    if sweep_layout.is_sweep(run_path):  # a sweep folder: its one picture, sweep.png
+        from nncli.experiment.sweep.summary import draw_picture
+
+        return Drawing([draw_picture(run_path, out_dir)])
     if result is not None:
         model, prepared, config, notices = result.model, result.prepared, result.config, []
     else:

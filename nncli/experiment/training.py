@@ -124,38 +124,61 @@ def train(config: Config, *, runs_dir: Path | str, name: str | None = None, call
     model, resolved = checked_model(config, prepared)
     run = runs.RunDir.create(runs_dir, resolved.name if name is None else name)
     with runs.RunLock(run.path):
-        try:
-            if on_run_dir is not None:
-                on_run_dir(run.path)
-            io.write_yaml(run.config, resolved.to_dict())
-            io.atomic_write_text(run.summary, summary.text(model) + "\n")
-            return _fit_and_record(resolved, run, model, prepared, list(callbacks), interrupt, checkpoint=None)
-        except KeyboardInterrupt:
-            # Stopped between creating the folder and the first epoch: say so in the run itself.
-            if (run.read_metrics() or {}).get("status") in (None, "running"):
-                metrics = base_metrics(resolved, run)
-                metrics.update(status="interrupted", reason="interrupted before training started")
-                io.write_json(run.metrics, metrics)
-            raise
+        if on_run_dir is not None:
+            on_run_dir(run.path)
+        return _train_new(resolved, run, model, prepared, list(callbacks), interrupt)
+
+
+def train_claimed(config: Config, run_path: Path | str, *, callbacks: list[Callback] = (), interrupt: Any = None,
+                  prepared: PreparedData | None = None) -> TrainResult:
+    """Train ``config`` afresh into ``run_path``, an existing folder whose ``RunLock`` the caller
+    holds (a sweep's claimed run: its name is its identity, so no ``-2`` suffix); files a
+    killed earlier attempt left there are replaced."""
+    prepared = prepared or prepare(config)
+    model, resolved = checked_model(config, prepared)
+    return _train_new(resolved, runs.RunDir(Path(run_path)), model, prepared, list(callbacks), interrupt)
+
+
+def _train_new(resolved: Config, run: runs.RunDir, model: Sequential, prepared: PreparedData,
+               callbacks: list[Callback], interrupt: Any) -> TrainResult:
+    try:
+        io.write_yaml(run.config, resolved.to_dict())
+        io.atomic_write_text(run.summary, summary.text(model) + "\n")
+        return _fit_and_record(resolved, run, model, prepared, callbacks, interrupt, checkpoint=None)
+    except KeyboardInterrupt:
+        # Stopped between creating the folder and the first epoch: say so in the run itself.
+        if (run.read_metrics() or {}).get("status") in (None, "running"):
+            metrics = base_metrics(resolved, run)
+            metrics.update(status="interrupted", reason="interrupted before training started")
+            io.write_json(run.metrics, metrics)
+        raise
 
 
 def resume(run_path: Path | str, overrides: list[str] = (), *, callbacks: list[Callback] = (),
-           interrupt: Any = None) -> TrainResult:
+           interrupt: Any = None, prepared: PreparedData | None = None) -> TrainResult:
     """Continue an interrupted run from its checkpoint, with the same config; only
-    ``training.epochs=N`` may be given, to raise the epochs."""
+    ``training.epochs=N`` may be given, to raise the epochs (``prepared``: its data, when the
+    caller has prepared it already from the same data section)."""
     run = runs.RunDir.open(run_path)
     with runs.RunLock(run.path):
-        saved = load_config(run.config)
-        config = _resume_config(run, saved, list(overrides))
-        if config is not saved:
-            io.write_yaml(run.config, config.to_dict())
-        for stale in run.path.glob(".*.tmp"):  # a write cut short by kill -9; never a final file
-            if stat.S_ISREG(stale.lstat().st_mode):
-                stale.unlink(missing_ok=True)
-        prepared = prepare(config)
-        model, _ = checked_model(config, prepared)
-        state = checkpoints.load(run.checkpoint, model, "checkpoint") if run.checkpoint.exists() else None
-        return _fit_and_record(config, run, model, prepared, list(callbacks), interrupt, checkpoint=state)
+        return resume_claimed(run.path, overrides, callbacks=callbacks, interrupt=interrupt, prepared=prepared)
+
+
+def resume_claimed(run_path: Path | str, overrides: list[str] = (), *, callbacks: list[Callback] = (),
+                   interrupt: Any = None, prepared: PreparedData | None = None) -> TrainResult:
+    """``resume`` for a run whose ``RunLock`` the caller already holds (a sweep's claimed run)."""
+    run = runs.RunDir.open(run_path)
+    saved = load_config(run.config)
+    config = _resume_config(run, saved, list(overrides))
+    if config is not saved:
+        io.write_yaml(run.config, config.to_dict())
+    for stale in run.path.glob(".*.tmp"):  # a write cut short by kill -9; never a final file
+        if stat.S_ISREG(stale.lstat().st_mode):
+            stale.unlink(missing_ok=True)
+    prepared = prepared or prepare(config)
+    model, _ = checked_model(config, prepared)
+    state = checkpoints.load(run.checkpoint, model, "checkpoint") if run.checkpoint.exists() else None
+    return _fit_and_record(config, run, model, prepared, list(callbacks), interrupt, checkpoint=state)
 
 
 def _resume_config(run: runs.RunDir, saved: Config, overrides: list[str]) -> Config:

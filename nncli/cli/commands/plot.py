@@ -10,7 +10,7 @@ from nncli.cli import output
 
 @output.handle_errors
 def plot(
-    run: Annotated[Path, typer.Argument(help="A run directory made by nncli train.")],
+    run: Annotated[Path, typer.Argument(help="A run directory made by nncli train, or a sweep folder (sweep.png).")],
     what: Annotated[Optional[str], typer.Option(
         "--what", help="Comma-separated: curves,confusion,roc,boundary,residuals (default: all that apply).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the PNG files (default: the run directory).")] = None,
@@ -24,6 +24,7 @@ def plot(
     Examples:
       nncli plot runs/circle --what curves,boundary
       nncli plot runs/digits --out pictures/
+      nncli plot runs/digits-sweep
     """
     from nncli import experiment
     from nncli.errors import UsageError
