@@ -229,6 +229,8 @@ def load_npz(path: Path | str, *, expected: dict[str, tuple[int, ...]] | None = 
                     for info in archive.infolist()}
     except NncliError:
         raise
+    except RuntimeError as failure:  # zipfile's word for an encrypted member
+        raise error(f"could not read {path}: not an nncli archive ({failure})") from None
     except (zipfile.BadZipFile, ValueError, EOFError, KeyError, NotImplementedError, OverflowError) as failure:
         raise error(f"could not read {path}: the file is corrupt or truncated ({failure})") from None
     except OSError as failure:

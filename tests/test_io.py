@@ -297,6 +297,15 @@ def test_corrupted_npz_never_escapes_as_a_foreign_exception(sample_npz_bytes, da
             assert isinstance(error, (RunDirError, DataError))
 
 
+def test_an_archive_marked_encrypted_is_a_clear_error(tmp_path, sample_npz_bytes):
+    """One flipped flag bit (found by the test above): zipfile raises RuntimeError, nncli names it."""
+    data = bytearray(sample_npz_bytes)
+    data[data.find(b"PK\x03\x04") + 6] |= 1  # "encrypted", in the local header
+    data[data.find(b"PK\x01\x02") + 8] |= 1  # and in the central directory
+    target = tmp_path / "encrypted.npz"
+    target.write_bytes(bytes(data))
+    with pytest.raises(RunDirError, match="encrypted"):
+        load_npz(target)
 
 
 # --------------------------------------------------------------------------- bounded reads

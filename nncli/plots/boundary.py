@@ -14,12 +14,12 @@ from nncli.errors import ShapeError, UsageError
 from nncli.plots import compute
 from nncli.plots.draw import (
     PredictFn,
-    _class_colors,
-    _colormap,
-    _heading,
-    _names_for,
-    _new_figure,
-    _save,
+    class_colors,
+    colormap,
+    heading,
+    names_for,
+    new_figure,
+    save,
 )
 
 #: The part of the diverging map that paints probabilities behind a decision boundary: its light
@@ -34,7 +34,7 @@ def _paint_probability(figure: Any, axes: Any, xx: np.ndarray, yy: np.ndarray, z
     from matplotlib.colors import ListedColormap
 
     bands = np.linspace(0.0, 1.0, 21)
-    light = ListedColormap(_colormap("RdBu_r")(np.linspace(*BACKGROUND_RANGE, 256)))
+    light = ListedColormap(colormap("RdBu_r")(np.linspace(*BACKGROUND_RANGE, 256)))
     image = axes.contourf(xx, yy, zz, levels=bands, cmap=light, vmin=0.0, vmax=1.0)
     if zz.min() < 0.5 < zz.max():
         axes.contour(xx, yy, zz, levels=[0.5], colors="black", linewidths=1.5)
@@ -45,7 +45,7 @@ def _paint_classes(axes: Any, xx: np.ndarray, yy: np.ndarray, zz: np.ndarray, n_
     """Predicted class as pale areas in the class colours, with lines between them."""
     from matplotlib.colors import ListedColormap
 
-    palette = ListedColormap(_class_colors(n_classes))
+    palette = ListedColormap(class_colors(n_classes))
     extent = (xx.min(), xx.max(), yy.min(), yy.max())
     limits = {"vmin": -0.5, "vmax": n_classes - 0.5}
     axes.imshow(zz, origin="lower", extent=extent, cmap=palette, alpha=0.4, interpolation="nearest", **limits)
@@ -102,23 +102,23 @@ def boundary_figure(
     splits = _labelled_points(X_train, y_train, X_test, y_test)
     xx, yy, outputs = compute.boundary_outputs(predict_fn, np.vstack([points for _, points, _ in splits]), resolution)
     n_classes = 2 if outputs.shape[-1] == 1 else outputs.shape[-1]
-    names = _names_for(class_names, n_classes)
+    names = names_for(class_names, n_classes)
     for split, _points, labels in splits:
         compute.check_class_range(labels, n_classes, f"y_{split}")
-    figure = _new_figure(8.0, 6.5)
+    figure = new_figure(8.0, 6.5)
     axes = figure.add_subplot()
     zz, _confidence = compute.surface_values(outputs)
     if outputs.shape[-1] == 1:
         _paint_probability(figure, axes, xx, yy, zz, names[1])
     else:
         _paint_classes(axes, xx, yy, zz, n_classes)
-    colors = _class_colors(n_classes)
+    colors = class_colors(n_classes)
     for split, points, labels in splits:
         _scatter_classes(axes, points, labels, colors, names, split)
     _frame_plane(axes, xx, yy)
     if n_classes <= 5:  # more would hide the picture; colours are explained by the map then
         axes.legend(fontsize="small", loc="upper right", framealpha=0.8)
-    _heading(figure, title, ["decision boundary", "filled: train", "ringed: test"] if len(splits) > 1
+    heading(figure, title, ["decision boundary", "filled: train", "ringed: test"] if len(splits) > 1
              else ["decision boundary", "points: train"])
     return figure
 
@@ -138,7 +138,7 @@ def plot_boundary(
     """Write ``decision_boundary.png`` (see ``boundary_figure``) at ``path``."""
     figure = boundary_figure(predict_fn, X_train, y_train, X_test, y_test, title, class_names=class_names,
                              resolution=resolution)
-    return _save(figure, path)
+    return save(figure, path)
 
 
 def _labelled_points(X_train: Any, y_train: Any, X_test: Any, y_test: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:

@@ -29,7 +29,7 @@ class PlotsUnavailable(NncliError):
     """matplotlib cannot be imported, so no picture can be drawn (the CLI shows a notice)."""
 
 
-def _new_figure(width_inches: float, height_inches: float) -> Any:
+def new_figure(width_inches: float, height_inches: float) -> Any:
     """An empty figure on the Agg canvas; raises ``PlotsUnavailable`` without matplotlib."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -41,13 +41,13 @@ def _new_figure(width_inches: float, height_inches: float) -> Any:
     return figure
 
 
-def _colormap(name: str) -> Any:
+def colormap(name: str) -> Any:
     import matplotlib
 
     return matplotlib.colormaps[name]
 
 
-def _save(figure: Any, path: str | os.PathLike[str]) -> Path:
+def save(figure: Any, path: str | os.PathLike[str]) -> Path:
     """Write ``figure`` as a PNG at ``path`` through a temporary file and ``os.replace``."""
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
@@ -66,7 +66,7 @@ def _save(figure: Any, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
     """Numbers in headings and legends as in log lines and tables; ``nan`` when not finite."""
     from nncli.engine.progress import format_number
 
@@ -82,7 +82,7 @@ def _on_split(split: str | None, n_samples: int) -> str:
     return f"on the {split} split ({n_samples} samples)" if split else f"on {n_samples} samples"
 
 
-def _heading(figure: Any, title: str, items: Sequence[str]) -> None:
+def heading(figure: Any, title: str, items: Sequence[str]) -> None:
     """The figure's heading: ``title`` (the run's name), then ``items`` joined by " · ", on as
     many lines as it takes to fit the figure's width (measured, not guessed from characters)."""
     from matplotlib.font_manager import FontProperties
@@ -101,11 +101,11 @@ def _heading(figure: Any, title: str, items: Sequence[str]) -> None:
             lines[-1] = joined
         else:
             lines.append(item)
-    heading = "\n".join(([title] if title else []) + lines)
-    figure.suptitle(heading, fontsize=HEADING_SIZE, parse_math=False)  # a run name may hold a "$"
+    text = "\n".join(([title] if title else []) + lines)
+    figure.suptitle(text, fontsize=HEADING_SIZE, parse_math=False)  # a run name may hold a "$"
 
 
-def _names_for(class_names: Sequence[str] | None, n_classes: int) -> list[str]:
+def names_for(class_names: Sequence[str] | None, n_classes: int) -> list[str]:
     if class_names is None:
         return [str(index) for index in range(n_classes)]
     if len(class_names) != n_classes:
@@ -113,14 +113,14 @@ def _names_for(class_names: Sequence[str] | None, n_classes: int) -> list[str]:
     return [str(name) for name in class_names]
 
 
-def _class_colors(n_classes: int) -> list[Any]:
+def class_colors(n_classes: int) -> list[Any]:
     if n_classes == 2:  # the ends of the probability map: dark, so they stand out on its pale bands
-        diverging = _colormap("RdBu_r")
+        diverging = colormap("RdBu_r")
         return [diverging(0.0), diverging(1.0)]
-    palette = _colormap("tab10" if n_classes <= 10 else "tab20")
+    palette = colormap("tab10" if n_classes <= 10 else "tab20")
     if n_classes <= palette.N:
         return [palette(index) for index in range(n_classes)]
-    spread = _colormap("turbo")
+    spread = colormap("turbo")
     return [spread(index / (n_classes - 1)) for index in range(n_classes)]
 
 
@@ -151,7 +151,7 @@ def curves_figure(history: Mapping[str, Sequence[Any]], title: str = "", best: i
     epochs = np.arange(1, n_epochs + 1)
     n_cols = min(len(quantities), 3)
     n_rows = math.ceil(len(quantities) / n_cols)
-    figure = _new_figure(max(8.0, 4.0 * n_cols), max(5.0, 3.6 * n_rows + 1.0))
+    figure = new_figure(max(8.0, 4.0 * n_cols), max(5.0, 3.6 * n_rows + 1.0))
     from matplotlib.ticker import MaxNLocator
 
     finals: list[str] = []
@@ -161,7 +161,7 @@ def curves_figure(history: Mapping[str, Sequence[Any]], title: str = "", best: i
         keys = [key for key in (quantity, f"val_{quantity}") if key in columns]
         for key, label in zip(keys, ("train", "validation") if keys[0] == quantity else ("validation",)):
             axes.plot(epochs, columns[key], marker=marker, markersize=3, label=label)
-            finals.append(f"{key} {_number(_last_finite(columns[key]))}")
+            finals.append(f"{key} {number(_last_finite(columns[key]))}")
         if best is not None:
             axes.axvline(best, color="0.4", linestyle="--", linewidth=1, label=f"best epoch {best}")
         logarithmic = compute.wants_log_axis(np.concatenate([columns[key] for key in keys]))
@@ -173,7 +173,7 @@ def curves_figure(history: Mapping[str, Sequence[Any]], title: str = "", best: i
         axes.grid(alpha=0.3, which="both" if logarithmic else "major")
         axes.legend(fontsize="small")
     best_text = f"best epoch {best} of {n_epochs}" if best is not None else f"{n_epochs} epochs, no finite loss"
-    _heading(figure, title, [f"final: {finals[0]}", *finals[1:], best_text] if finals else [best_text])
+    heading(figure, title, [f"final: {finals[0]}", *finals[1:], best_text] if finals else [best_text])
     return figure
 
 
@@ -191,7 +191,7 @@ def _log_axis(axes: Any) -> None:
 def plot_curves(history: Mapping[str, Sequence[Any]], path: str | os.PathLike[str], title: str = "",
                 best: int | None = None) -> Path:
     """Write ``curves.png`` (see ``curves_figure``) at ``path``."""
-    return _save(curves_figure(history, title, best), path)
+    return save(curves_figure(history, title, best), path)
 
 
 def confusion_figure(y_true: Any, y_pred: Any, class_names: Sequence[str] | None, title: str = "", *,
@@ -210,10 +210,10 @@ def confusion_figure(y_true: Any, y_pred: Any, class_names: Sequence[str] | None
         The split the predictions are of ("test", ...), named in the heading.
     """
     n_classes = compute.count_classes(class_names, None, [y_true, y_pred])
-    names = _names_for(class_names, n_classes)
+    names = names_for(class_names, n_classes)
     counts, shares = compute.confusion_data(y_true, y_pred, n_classes)
     side = min(max(6.0, 0.6 * n_classes + 3.0), 16.0)
-    figure = _new_figure(side + 1.5, side)
+    figure = new_figure(side + 1.5, side)
     axes = figure.add_subplot()
     image = axes.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
     if n_classes <= 25:  # beyond that the numbers no longer fit their cells
@@ -228,14 +228,14 @@ def confusion_figure(y_true: Any, y_pred: Any, class_names: Sequence[str] | None
     figure.colorbar(image, ax=axes, label="share of the true class")
     total = int(counts.sum())
     accuracy = np.trace(counts) / total if total else float("nan")
-    _heading(figure, title, [f"confusion matrix {_on_split(split, total)}", f"accuracy {_number(accuracy)}"])
+    heading(figure, title, [f"confusion matrix {_on_split(split, total)}", f"accuracy {number(accuracy)}"])
     return figure
 
 
 def plot_confusion(y_true: Any, y_pred: Any, class_names: Sequence[str] | None, path: str | os.PathLike[str],
                    title: str = "", *, split: str | None = None) -> Path:
     """Write ``confusion.png`` (see ``confusion_figure``) at ``path``."""
-    return _save(confusion_figure(y_true, y_pred, class_names, title, split=split), path)
+    return save(confusion_figure(y_true, y_pred, class_names, title, split=split), path)
 
 
 def _write_cells(axes: Any, counts: np.ndarray, shares: np.ndarray) -> None:
@@ -262,10 +262,10 @@ def roc_figure(y_true: Any, scores: Any, title: str = "", *, split: str | None =
         The split the scores are of, named in the heading.
     """
     fpr, tpr, area = compute.roc_data(y_true, scores)
-    figure = _new_figure(7.0, 6.0)
+    figure = new_figure(7.0, 6.0)
     axes = figure.add_subplot()
-    axes.plot(fpr, tpr, linewidth=2, label=f"model (AUC {_number(area)})")
-    axes.plot([0, 1], [0, 1], color="0.5", linestyle="--", label=f"chance (AUC {_number(0.5)})")
+    axes.plot(fpr, tpr, linewidth=2, label=f"model (AUC {number(area)})")
+    axes.plot([0, 1], [0, 1], color="0.5", linestyle="--", label=f"chance (AUC {number(0.5)})")
     axes.set_xlim(-0.01, 1.01)
     axes.set_ylim(-0.01, 1.01)
     axes.set_aspect("equal")
@@ -273,14 +273,14 @@ def roc_figure(y_true: Any, scores: Any, title: str = "", *, split: str | None =
     axes.set_ylabel("true positive rate")
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
-    _heading(figure, title, [f"ROC curve {_on_split(split, len(np.ravel(y_true)))}", f"AUC {_number(area)}"])
+    heading(figure, title, [f"ROC curve {_on_split(split, len(np.ravel(y_true)))}", f"AUC {number(area)}"])
     return figure
 
 
 def plot_roc(y_true: Any, scores: Any, path: str | os.PathLike[str], title: str = "", *,
              split: str | None = None) -> Path:
     """Write ``roc.png`` (see ``roc_figure``) at ``path``."""
-    return _save(roc_figure(y_true, scores, title, split=split), path)
+    return save(roc_figure(y_true, scores, title, split=split), path)
 
 
 def residuals_figure(y_true: Any, y_pred: Any, title: str = "", *, split: str | None = None) -> Any:
@@ -297,7 +297,7 @@ def residuals_figure(y_true: Any, y_pred: Any, title: str = "", *, split: str | 
         The split the predictions are of, named in the heading.
     """
     data = compute.residual_data(y_true, y_pred)
-    figure = _new_figure(12.0, 5.5)
+    figure = new_figure(12.0, 5.5)
     against_predictions, against_truth = figure.subplots(1, 2)
     against_predictions.scatter(data["y_pred"], data["residuals"], s=14, alpha=0.6, label="samples")
     against_predictions.axhline(0.0, color="black", linestyle="--", linewidth=1, label="residual = 0")
@@ -315,12 +315,12 @@ def residuals_figure(y_true: Any, y_pred: Any, title: str = "", *, split: str | 
         axes.grid(alpha=0.3)
         axes.legend(loc="upper left")
     n_samples = int(np.shape(np.asarray(y_true))[0])
-    _heading(figure, title, [f"residuals {_on_split(split, n_samples)}", f"R² {_number(data['r2'])}",
-                             f"MAE {_number(data['mae'])}"])
+    heading(figure, title, [f"residuals {_on_split(split, n_samples)}", f"R² {number(data['r2'])}",
+                             f"MAE {number(data['mae'])}"])
     return figure
 
 
 def plot_residuals(y_true: Any, y_pred: Any, path: str | os.PathLike[str], title: str = "", *,
                    split: str | None = None) -> Path:
     """Write ``residuals.png`` (see ``residuals_figure``) at ``path``."""
-    return _save(residuals_figure(y_true, y_pred, title, split=split), path)
+    return save(residuals_figure(y_true, y_pred, title, split=split), path)

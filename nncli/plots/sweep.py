@@ -19,7 +19,7 @@ from nncli.plots import draw
 MAX_LEGEND = 10
 
 
-def _number(value: Any) -> bool:
+def number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -31,7 +31,7 @@ def point_summaries(rows: Sequence[dict[str, Any]], keys: Sequence[str], metric:
     for row in rows:
         point = tuple(repr(row.get(key)) for key in keys)
         values.setdefault(point, {key: row.get(key) for key in keys})
-        if row.get("status") == "completed" and _number(row.get(metric)):
+        if row.get("status") == "completed" and number(row.get(metric)):
             groups.setdefault(point, []).append(float(row[metric]))
     summaries = []
     for point, scores in groups.items():
@@ -43,7 +43,7 @@ def point_summaries(rows: Sequence[dict[str, Any]], keys: Sequence[str], metric:
 def _positions(values: list[Any]) -> tuple[list[float], list[str] | None, bool]:
     """x positions of a key's values: the numbers themselves (log scale when positive over a
     decade or more), else one position per distinct value with its label."""
-    if all(_number(value) for value in values):
+    if all(number(value) for value in values):
         numbers = [float(value) for value in values]
         log = min(numbers) > 0 and max(numbers) / min(numbers) >= 10
         return numbers, None, log
@@ -56,12 +56,12 @@ def plot_sweep(rows: Sequence[dict[str, Any]], keys: Sequence[str], metric: str,
     """Draw ``sweep.png``: ``metric`` against each of ``keys`` (see the module docstring)."""
     summaries = point_summaries(rows, keys, metric)
     panels = list(keys) or ["run"]
-    figure = draw._new_figure(4.2 * len(panels), 3.6)
+    figure = draw.new_figure(4.2 * len(panels), 3.6)
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     for axis, key in zip(axes, panels):
         _panel(axis, summaries, key, [other for other in keys if other != key], metric)
-    draw._heading(figure, title, [f"{metric}: mean ± std over seeds", f"{len(summaries)} points"])
-    return draw._save(figure, path)
+    draw.heading(figure, title, [f"{metric}: mean ± std over seeds", f"{len(summaries)} points"])
+    return draw.save(figure, path)
 
 
 def _panel(axis: Any, summaries: list[dict[str, Any]], key: str, others: list[str], metric: str) -> None:
@@ -71,7 +71,7 @@ def _panel(axis: Any, summaries: list[dict[str, Any]], key: str, others: list[st
         return
     x, labels, log = _positions([entry[key] for entry in summaries])
     combos = list(dict.fromkeys(tuple(repr(entry[o]) for o in others) for entry in summaries))
-    palette = draw._colormap("tab10" if len(combos) <= 10 else "viridis")
+    palette = draw.colormap("tab10" if len(combos) <= 10 else "viridis")
     for index, combo in enumerate(combos):
         members = sorted((i for i, entry in enumerate(summaries) if tuple(repr(entry[o]) for o in others) == combo),
                          key=lambda i: x[i])

@@ -7,9 +7,9 @@ written atomically (``nncli.io``). Importing this package is cheap: no NumPy, no
 
 from nncli.runs.history import HistoryWriter, best_epoch, read_history
 from nncli.runs.listing import Listing, aggregate, list_runs
-from nncli.runs.lock import RunLock
+from nncli.runs.lock import RunBusyError, RunLock
 from nncli.runs.names import validate_run_name
 from nncli.runs.rundir import RunDir, effective_status, utc_now_iso
 
-__all__ = ["HistoryWriter", "Listing", "RunDir", "RunLock", "aggregate", "best_epoch", "effective_status", "list_runs",
+__all__ = ["HistoryWriter", "Listing", "RunBusyError", "RunDir", "RunLock", "aggregate", "best_epoch", "effective_status", "list_runs",
            "read_history", "utc_now_iso", "validate_run_name"]

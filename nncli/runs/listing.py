@@ -284,7 +284,7 @@ def aggregate(listing: Listing, key: str) -> Listing:
     rows = []
     for members in groups.values():
         merged: dict[str, Any] = {k: v for k, v in members[0].items() if k not in metrics and k != key}
-        merged.update(name=_group_name([row["name"] for row in members]), runs=len(members),
+        merged.update(name=_group_name([row["name"] for row in members], key), runs=len(members),
                       status=_group_status(members), path=None, created=members[0]["created"])
         merged[key] = ",".join(str(row.get(key)) for row in members)
         for metric in metrics:
@@ -302,13 +302,17 @@ def _is_metric(key: str, listing: Listing) -> bool:
                                                          "epochs_completed")
 
 
-def _group_name(names: list[str]) -> str:
-    """The names' common beginning (without a trailing separator), else the first name."""
+def _group_name(names: list[str], key: str) -> str:
+    """The names' common beginning, without a trailing separator or the aggregated key's own name
+    (``lr=0.01,seed=0`` and ``lr=0.01,seed=1`` give ``lr=0.01``), else the first name."""
     prefix = names[0]
     for name in names[1:]:
         while not name.startswith(prefix):
             prefix = prefix[:-1]
     prefix = prefix.rstrip("-_,=. ")
+    last = key.rsplit(".", 1)[-1]
+    if prefix.endswith(last):
+        prefix = prefix[: -len(last)].rstrip("-_,=. ")
     return prefix if len(names) > 1 and len(prefix) >= 3 else names[0]
 
 

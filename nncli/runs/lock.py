@@ -22,6 +22,10 @@ LOCK_FILE = ".lock"
 HOLDER_WAIT_S = 1.0
 
 
+class RunBusyError(RunDirError):
+    """Another process holds the run's lock (its pid and host are in the message)."""
+
+
 class RunLock:
     """``with RunLock(run_path): ...`` writes the run alone, or raises ``RunDirError`` at once."""
 
@@ -40,7 +44,7 @@ class RunLock:
             holder = _read_holder(fd)
             os.close(fd)
             if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise RunDirError(f"{self.path.parent} is being written by {holder}; wait for it to finish "
+                raise RunBusyError(f"{self.path.parent} is being written by {holder}; wait for it to finish "
                                   f"(or stop it), then try again") from None
             raise RunDirError(f"could not lock {self.path.parent}: {cause(error)}") from None
         os.ftruncate(fd, 0)

@@ -48,7 +48,7 @@ def test_a_bad_key_is_exit_2_with_the_closest_key_and_nothing_runs(tmp_path):
 
 @pytest.mark.parametrize("option", [["--param", "lr=normal(0,1)", "--random", "2"], ["--random", "3"],
                                     ["--seeds", "a"], ["--jobs", "0"], ["--scheduler", "127.0.0.1:8786"],
-                                    ["--name", "a/b"]])
+                                    ["--name", "a/b"], ["--dashboard", "127.0.0.1:8787"]])
 def test_bad_options_are_exit_2(tmp_path, option):
     result = invoke(["sweep", DIGITS, *BASE, "--grid", "model.layers.0.units=4", "--runs-dir", tmp_path, *option])
     assert result.exit_code == 2, result.stderr
@@ -76,7 +76,7 @@ def test_help_shows_an_example_of_every_option():
     result = invoke(["sweep", "--help"], env={"COLUMNS": "250"})
     assert result.exit_code == 0
     options = ["--grid", "--random", "--param", "--seeds", "--name", "--runs-dir", "--jobs", "--scheduler",
-               "--resume", "--retry-failed", "--fail-fast", "--json", "--quiet", "--no-plots"]
+               "--dashboard", "--resume", "--retry-failed", "--fail-fast", "--json", "--quiet", "--no-plots"]
     examples = [line for line in result.stdout.splitlines() if "nncli sweep " in line or "e.g." in line]
     for option in options:
         assert option in result.stdout

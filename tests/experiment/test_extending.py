@@ -170,11 +170,11 @@ def test_a_new_file_format_serves_predict_and_evaluate(tmp_path):
 
 def test_a_new_picture(tmp_path):
     def draw_weights(run, path):
-        from nncli.plots.draw import _new_figure, _save
+        from nncli.plots.draw import new_figure, save
 
-        figure = _new_figure(4, 3)
+        figure = new_figure(4, 3)
         figure.add_subplot().plot(np.sort(run.proba[:, 0]))
-        return _save(figure, path)
+        return save(figure, path)
 
     entry = pictures.Picture("sorted_scores.png", lambda run: None if run.kind != "regression" else "no scores",
                              draw_weights)

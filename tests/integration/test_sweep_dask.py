@@ -144,3 +144,22 @@ def test_client_and_worker_versions_must_match(monkeypatch):
 
     with pytest.raises(NncliError, match="do not run the versions this process runs"):
         dask_runner._check_versions(Mismatched(), None)
+
+
+@pytest.mark.parametrize(("dashboard", "expected"), [(None, None), ("127.0.0.1:8787", "127.0.0.1:8787")])
+def test_the_local_cluster_serves_a_dashboard_only_when_asked(monkeypatch, dashboard, expected):
+    from nncli.experiment.sweep import dask as dask_runner
+
+    asked = {}
+
+    class Stop(Exception):
+        pass
+
+    def local_cluster(**options):
+        asked.update(options)
+        raise Stop
+
+    monkeypatch.setattr(distributed, "LocalCluster", local_cluster)
+    with pytest.raises(Stop):
+        dask_runner.connect("local:2", dashboard)
+    assert asked["dashboard_address"] == expected and asked["host"] == "127.0.0.1"

@@ -489,7 +489,7 @@ def test_a_heading_too_wide_for_one_line_is_wrapped_between_items():
 
 
 def test_numbers_in_headings_and_legends_have_one_format():
-    assert [draw._number(value) for value in (1, 0.963, 2142.66431, 0.00686, 5.3e-05, -0.5, math.nan)] == [
+    assert [draw.number(value) for value in (1, 0.963, 2142.66431, 0.00686, 5.3e-05, -0.5, math.nan)] == [
         "1.0000", "0.9630", "2142.6643", "0.0069", "5.3000e-05", "-0.5000", "nan"]
     texts = [heading(figure).get_text() for figure in FIGURES.values()]
     texts += [text.get_text() for figure in FIGURES.values() for axes in figure.axes
@@ -571,13 +571,13 @@ def test_points_keep_contrast_on_every_band_of_the_probability_map():
 
 def test_the_pictures_of_a_run_name_the_split_its_predictions_are_of(tmp_path, monkeypatch):
     headings = {}
-    save = draw._save
+    save = draw.save
 
     def reading_save(figure, path):
         headings[Path(path).name] = heading(figure).get_text()
         return save(figure, path)
 
-    monkeypatch.setattr(draw, "_save", reading_save)
+    monkeypatch.setattr(draw, "save", reading_save)
     draw_all(circle_run(split="train"), tmp_path)
     rng = np.random.default_rng(3)
     draw_all(RunPictures("regression", {}, None, "test", rng.normal(size=20), rng.normal(size=20), None, 10), tmp_path)

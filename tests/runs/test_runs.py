@@ -524,6 +524,14 @@ def test_aggregate_makes_one_row_per_configuration_with_mean_and_std(tmp_path):
     assert rows["other"]["runs"] == 1 and rows["other"]["test_accuracy_std"] == 0.0
 
 
+def test_an_aggregated_group_is_named_without_the_key(tmp_path):
+    """Sweep run names end in the key: lr=0.01,seed=0-ab12 and lr=0.01,seed=1-cd34 group as lr=0.01."""
+    for seed in (0, 1):
+        _make_run(tmp_path, f"lr=0.01,seed={seed}-{seed}f3a", "2026-01-01T00:00:00Z", {"test": {"accuracy": 0.9}},
+                  config={"seed": seed})
+    assert [row["name"] for row in aggregate(list_runs(tmp_path), "seed").rows] == ["lr=0.01"]
+
+
 def test_a_hostile_run_is_skipped_and_named_every_other_run_is_listed(runs_dir):
     deep = _make_run(runs_dir, "deep", "2026-01-03T00:00:00Z", {})
     (deep / "metrics.json").write_text("[" * 5000 + "]" * 5000)

@@ -31,6 +31,9 @@ def sweep(
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", help="Run on Dask: tcp://HOST:8786 (a running cluster) or local[:N] (a LocalCluster of N "
                             "workers on 127.0.0.1), e.g. --scheduler local:2. Needs pip install \"nncli[dask]\".")] = None,
+    dashboard: Annotated[Optional[str], typer.Option(
+        "--dashboard", help="With --scheduler local[:N]: serve Dask's dashboard here (needs bokeh), "
+                            "e.g. --dashboard 127.0.0.1:8787.")] = None,
     resume: Annotated[Optional[Path], typer.Option(
         "--resume", help="Run a sweep folder's own spec again (no CONFIG), e.g. --resume runs/digits-sweep.",
         show_default=False)] = None,
@@ -58,6 +61,7 @@ def sweep(
       nncli sweep configs/digits.yaml --grid training.batch_size=16,32 --fail-fast --no-plots
       nncli sweep configs/digits.yaml --grid training.epochs=5,10 --name epochs --quiet --json
       nncli sweep configs/digits.yaml --grid model.layers.0.units=16,32 --scheduler local:2
+      nncli sweep configs/iris.yaml --scheduler local --dashboard 127.0.0.1:8787
     """
     from nncli.cli.signals import Interrupts
     from nncli.experiment import sweep as sweeps
@@ -71,8 +75,8 @@ def sweep(
     try:
         result = sweeps.run(config, list(overrides or []), grid=list(grid or []), random=random,
                             params=list(param or []), seeds=parse_seeds(seeds), name=name, runs_dir=runs_dir,
-                            jobs=jobs, scheduler=scheduler, retry_failed=retry_failed, fail_fast=fail_fast,
-                            resume=resume, events=display, interrupt=interrupts.event)
+                            jobs=jobs, scheduler=scheduler, dashboard=dashboard, retry_failed=retry_failed,
+                            fail_fast=fail_fast, resume=resume, events=display, interrupt=interrupts.event)
     finally:
         interrupts.close()
         if display is not None:

@@ -78,9 +78,9 @@ def sweep(config: Path | str | None = None, overrides: list[str] = (), **options
 
 def run(config: Path | str | None = None, overrides: list[str] = (), *, grid: list[str] = (), random: int = 0,
         params: list[str] = (), seeds: list[int] | None = None, name: str | None = None,
-        runs_dir: Path | str = "runs", jobs: int = 1, scheduler: str | None = None, retry_failed: bool = False,
-        fail_fast: bool = False, resume: Path | str | None = None, events: SweepEvents | None = None,
-        interrupt: Any = None) -> SweepResult:
+        runs_dir: Path | str = "runs", jobs: int = 1, scheduler: str | None = None, dashboard: str | None = None,
+        retry_failed: bool = False, fail_fast: bool = False, resume: Path | str | None = None,
+        events: SweepEvents | None = None, interrupt: Any = None) -> SweepResult:
     """Train every run of a sweep into ``runs_dir/name``, skipping the completed ones.
 
     Parameters
@@ -93,17 +93,19 @@ def run(config: Path | str | None = None, overrides: list[str] = (), *, grid: li
     name : the sweep folder's name (default ``<config name>-sweep``).
     jobs : runs at once in worker processes on this machine (1: in this process).
     scheduler : ``tcp://host:8786`` (a Dask cluster) or ``local[:N]`` (a Dask LocalCluster).
+    dashboard : with ``local[:N]``, serve the cluster's dashboard at this address
+        (``127.0.0.1:8787``; it needs bokeh); none by default.
     retry_failed : train failed runs once more; fail_fast : stop at the first failure.
     resume : a sweep folder: run its ``sweep.yaml`` spec again.
     events : a ``SweepEvents``; interrupt : an object whose ``is_set()`` asks the sweep to stop
         (running runs are checkpointed and marked interrupted).
     """
     events = events or SweepEvents()
-    _check_runner(jobs, scheduler)
+    _check_runner(jobs, scheduler, dashboard)
     spec, directory = _spec(config, overrides, grid, random, params, seeds, name, runs_dir, resume)
     plan = make_plan(spec, directory, retry_failed)
     events.planned(plan)
-    runner = _runner(plan, jobs, scheduler, events, interrupt)  # workers start while the data loads
+    runner = _runner(plan, jobs, scheduler, dashboard, events, interrupt)  # workers start while the data loads
     try:
         prepared = _prepare(plan)
         layout.write_spec(directory, spec, plan.base.to_dict(), plan.runs)
@@ -158,9 +160,11 @@ class Tally:
         self.events.finished(outcome, row, self.done, len(self.plan.runs))
 
 
-def _check_runner(jobs: int, scheduler: str | None) -> None:
+def _check_runner(jobs: int, scheduler: str | None, dashboard: str | None) -> None:
     if jobs < 1:
         raise UsageError(f"--jobs expects a number of worker processes, 1 or more; received {jobs}")
+    if dashboard is not None and not (scheduler or "").startswith("local"):
+        raise UsageError("--dashboard goes with --scheduler local[:N] (a running cluster serves its own)")
     if scheduler is not None:
         from nncli.experiment.sweep import dask as dask_runner
 
@@ -247,7 +251,8 @@ def _prepare(plan: Plan) -> dict[str, Any]:
     return prepared
 
 
-def _runner(plan: Plan, jobs: int, scheduler: str | None, events: SweepEvents, interrupt: Any) -> Any:
+def _runner(plan: Plan, jobs: int, scheduler: str | None, dashboard: str | None, events: SweepEvents,
+            interrupt: Any) -> Any:
     """This process, K worker processes, or a Dask cluster (None when nothing is to train)."""
     from nncli.experiment.sweep import local
 
@@ -256,7 +261,7 @@ def _runner(plan: Plan, jobs: int, scheduler: str | None, events: SweepEvents, i
     if scheduler is not None:
         from nncli.experiment.sweep import dask as dask_runner
 
-        return dask_runner.DaskRunner(scheduler, plan.directory, events)
+        return dask_runner.DaskRunner(scheduler, plan.directory, events, dashboard)
     if jobs == 1:
         return local.InProcess(plan.directory, events, interrupt)
     return local.Pool(min(jobs, len(plan.to_train)), plan.directory, events)

@@ -1,7 +1,8 @@
 """Running a sweep's tasks on a Dask cluster (``pip install "nncli[dask]"``).
 
 ``--scheduler tcp://host:8786`` connects to a running cluster; ``--scheduler local[:N]`` starts a
-``LocalCluster`` of N single-threaded worker processes on 127.0.0.1, without a dashboard.
+``LocalCluster`` of N single-threaded worker processes on 127.0.0.1, without a dashboard unless
+``--dashboard`` asks for one.
 
 Workers need nncli and its dependencies, but no data and no shared file system. This process
 prepares each distinct data section once and scatters it to every worker (a scattered
@@ -62,14 +63,15 @@ def check_address(address: str) -> int | None:
     return None
 
 
-def connect(address: str) -> tuple[Any, Any]:
-    """(client, the LocalCluster started for ``local[:N]`` or None)."""
+def connect(address: str, dashboard: str | None = None) -> tuple[Any, Any]:
+    """(client, the LocalCluster started for ``local[:N]`` or None); the LocalCluster serves a
+    dashboard only at ``dashboard`` when given."""
     distributed = _distributed()
     cluster = None
     count = check_address(address)
     if count is not None:
         cluster = distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+                                           host="127.0.0.1", dashboard_address=dashboard, silence_logs=logging.ERROR)
         address = cluster.scheduler_address
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
@@ -95,8 +97,8 @@ def _check_versions(client: Any, cluster: Any) -> None:
 class DaskRunner:
     """As many runs at once as the cluster has worker threads."""
 
-    def __init__(self, address: str, sweep_dir: Path, events: Any) -> None:
-        self.client, self.cluster = connect(address)
+    def __init__(self, address: str, sweep_dir: Path, events: Any, dashboard: str | None = None) -> None:
+        self.client, self.cluster = connect(address, dashboard)
         self.sweep_dir, self.events = sweep_dir, events
         self.futures: dict[Any, tuple[Task, layout.Claim]] = {}
         self.tasks: dict[str, Task] = {}

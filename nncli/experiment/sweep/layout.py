@@ -116,10 +116,8 @@ def claim(run_path: Path, retry_failed: bool = False) -> Claim:
     lock = runs.RunLock(run_path)
     try:
         lock.acquire()
-    except RunDirError as error:
-        if "is being written by" in str(error):
-            return Claim("busy", reason=str(error))
-        raise
+    except runs.RunBusyError as error:
+        return Claim("busy", reason=str(error))
     metrics = runs.RunDir(run_path).read_metrics() or {}
     status = metrics.get("status")
     if status == "completed" or (status == "failed" and not retry_failed):
