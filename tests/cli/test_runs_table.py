@@ -66,12 +66,12 @@ def test_aggregate_seed_gives_mean_and_spread_per_configuration(sweep_like):
     result = invoke(["runs", sweep_like, "--where", "data.source=iris", "--aggregate", "seed", "--json"])
     assert result.exit_code == 0, result.stderr
     (row,) = json.loads(result.stdout)
-    assert row["runs"] == 5 and row["seed"] == "0,1,2,3,4" and row["name"] == "iris-seed"
+    assert row["runs"] == 5 and row["seed"] == "0,1,2,3,4" and row["name"] == "iris"
     every = json.loads(invoke(["runs", sweep_like, "--where", "data.source=iris", "--json"]).stdout)
     accuracies = [run["test_accuracy"] for run in every]
     assert row["test_accuracy"] == pytest.approx(sum(accuracies) / 5)
     table = invoke(["runs", sweep_like, "--where", "data.source=iris", "--aggregate", "seed"])
-    assert "±" in table.stdout and "iris-seed" in table.stdout
+    assert "±" in table.stdout and "iris " in table.stdout
 
 
 def test_json_and_csv_keep_every_column(sweep_like):
