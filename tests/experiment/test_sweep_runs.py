@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from nncli import experiment, runs
+from nncli.experiment.sweep.summary import best_table
 from nncli.config import ConfigValidationError, load_config
 from nncli.errors import UsageError
 from nncli.experiment import sweep as sweeps
@@ -155,6 +156,7 @@ def test_an_interrupted_sweep_resumes_each_run_bit_for_bit(tmp_path):
     assert stopped.stopped == "interrupted"
     assert [row["status"] for row in stopped.rows] == ["interrupted", "pending"]
     assert layout.read_table(tmp_path / "i")[0]["status"] == "interrupted"
+    assert best_table(stopped) == "i: 2 runs, none completed (1 interrupted, 1 pending)"
     finished = sweeps.run(DIGITS, ["training.epochs=4"], **options)
     assert finished.trained == 2 and [row["status"] for row in finished.rows] == ["completed", "completed"]
     for row in finished.rows:

@@ -22,7 +22,7 @@ def best_rows(rows: list[dict[str, Any]], metric: str | None, top: int = TOP) ->
 
 def best_table(result: Any, top: int = TOP) -> Any:
     """``digits-sweep: best of 12 runs by test_accuracy (highest first)`` with rank, run,
-    the metric, epochs and seconds."""
+    the metric, epochs and seconds; one line instead when no run completed."""
     from rich import box
     from rich.table import Table
 
@@ -33,10 +33,13 @@ def best_table(result: Any, top: int = TOP) -> Any:
     counts: dict[str, int] = {}
     for row in result.rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
+    statuses = ", ".join(f"{n} {s}" for s, n in counts.items())
+    if not rows:  # interrupted or failed before any run ended: a sentence, not an empty table
+        return f"{result.directory.name}: {len(result.rows)} runs, none completed ({statuses})"
     order = "highest" if metric and direction(metric) == "max" else "lowest"
     title = f"{result.directory.name}: best of {len(result.rows)} runs" + (f" by {metric} ({order} first)"
                                                                            if metric else "")
-    table = Table(title=title, box=box.HEAVY_HEAD, caption=", ".join(f"{n} {s}" for s, n in counts.items()))
+    table = Table(title=title, box=box.HEAVY_HEAD, caption=statuses)
     table.add_column("#", justify="right")
     table.add_column("run", overflow="fold")
     table.add_column(metric or "metric", justify="right")
