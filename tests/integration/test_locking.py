@@ -20,7 +20,7 @@ def test_concurrent_resumes_never_corrupt_the_history(tmp_path):
     """Both processes start together. Usually they overlap and the second is refused at once; on a
     loaded machine the first may finish before the second starts, which then finds the run
     completed. Either way history.csv holds each epoch once and the run is completed; at least one
-    repetition must have overlapped."""
+    of up to six repetitions must have overlapped (two overlaps end the test)."""
     epochs, overlapped = 400, 0
     for repetition in range(6):
         run = train_run(tmp_path / f"r{repetition}", "iris.yaml")
@@ -40,4 +40,6 @@ def test_concurrent_resumes_never_corrupt_the_history(tmp_path):
         assert rows[0].startswith("epoch,") and [int(row.split(",")[0]) for row in rows[1:]] == list(range(1, epochs + 1))
         assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
         assert not list(run.glob(".*.tmp"))
+        if overlapped == 2:
+            break
     assert overlapped >= 1, "no repetition had both processes writing at once"

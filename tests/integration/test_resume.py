@@ -47,14 +47,17 @@ def start_training(runs_dir: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_until(condition, process: subprocess.Popen) -> bool:
-    """Poll ``condition`` in a tight loop; False when the process ended first."""
+def wait_until(condition, process: subprocess.Popen, poll_s: float = 0.001) -> bool:
+    """Poll ``condition`` every ``poll_s`` (0: a tight loop, for a state that lasts microseconds);
+    False when the process ended first. The pause leaves the core to the training process."""
     deadline = time.monotonic() + GUARD_S
     while time.monotonic() < deadline:
         if condition():
             return True
         if process.poll() is not None:
             return bool(condition())
+        if poll_s:
+            time.sleep(poll_s)
     raise AssertionError("the training process neither reached the awaited state nor ended")
 
 
@@ -179,7 +182,7 @@ def test_kill_while_the_checkpoint_is_being_written(tmp_path, reference, which):
     process = start_training(tmp_path)
     if which == "later":
         assert wait_until(checkpoint_appears(tmp_path), process)
-    caught = wait_until(checkpoint_being_written(tmp_path), process)
+    caught = wait_until(checkpoint_being_written(tmp_path), process, poll_s=0)
     kill_hard(process)
     if not caught:
         pytest.skip("the training ended before a checkpoint write could be observed in progress")
@@ -306,7 +309,7 @@ def test_second_sigint_exits_at_once_and_keeps_the_checkpoint(tmp_path, referenc
     process = start_training(tmp_path)
     assert wait_until(checkpoint_appears(tmp_path), process)
     # The worst moment for an immediate exit: while the next checkpoint is being written.
-    assert wait_until(checkpoint_being_written(tmp_path), process)
+    assert wait_until(checkpoint_being_written(tmp_path), process, poll_s=0)
     process.send_signal(signal.SIGINT)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=GUARD_S)
