@@ -33,16 +33,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import to_jsonable_python
 
+from nncli.config import schema as models  # the config's pydantic models
 from nncli.config.checks import name_registries
-from nncli.config.schema import (
-    DataSchema,
-    ExperimentSchema,
-    ModelSchema,
-    arguments_model,
-    configurable_callbacks,
-    data_module,
-    training_schema,
-)
 from nncli.engine import layers, losses, metrics, optimizers, regularizers
 from nncli.registry import Registry
 
@@ -63,7 +55,7 @@ def config_schema() -> dict[str, Any]:
     ``#/definitions/architecture``."""
     named = [layers.LAYERS, losses.LOSSES, optimizers.OPTIMIZERS, regularizers.REGULARIZERS,
              *(registry for _, registry, _ in name_registries()), metrics.METRICS,
-             data_module().SOURCES, data_module().SCALERS]
+             models.data_module().SOURCES, models.data_module().SCALERS]
     definitions: dict[str, Any] = {_names_key(registry): _names(registry) for registry in dict.fromkeys(named)}
     definitions.update(
         architecture=_architecture(),
@@ -75,7 +67,7 @@ def config_schema() -> dict[str, Any]:
         regularizer=_component(regularizers.REGULARIZERS, "name"),
         monitor=_monitor(),
     )
-    root = _section(ExperimentSchema)
+    root = _section(models.ExperimentSchema)
     properties = root["properties"]
     _retype(properties, "data", _ref("data"))
     _retype(properties, "model", {"anyOf": [_ref("architecture"), {
@@ -91,17 +83,17 @@ def config_schema() -> dict[str, Any]:
 
 # -- sections -------------------------------------------------------------------------------
 def _architecture() -> dict[str, Any]:
-    section = _section(ModelSchema)
+    section = _section(models.ModelSchema)
     section["properties"]["layers"]["items"] = _ref("layer")
     return section
 
 
 def _data() -> dict[str, Any]:
     """The common keys, and one branch per source: its name, its own keys and the common ones."""
-    common = _section(DataSchema)
-    _retype(common["properties"], "source", _ref(_names_key(data_module().SOURCES)))
-    _retype(common["properties"], "scaler", _ref(_names_key(data_module().SCALERS)))
-    sources = data_module().SOURCES
+    common = _section(models.DataSchema)
+    _retype(common["properties"], "source", _ref(_names_key(models.data_module().SOURCES)))
+    _retype(common["properties"], "scaler", _ref(_names_key(models.data_module().SCALERS)))
+    sources = models.data_module().SOURCES
     branches = []
     for name in sources.names():
         entry = sources[name]
@@ -117,13 +109,13 @@ def _data() -> dict[str, Any]:
 
 
 def _training() -> dict[str, Any]:
-    section = _section(training_schema())
+    section = _section(models.training_schema())
     properties = section["properties"]
     _retype(properties, "loss", _ref("loss"))
     _retype(properties, "optimizer", _ref("optimizer"))
     metric = _ref(_names_key(metrics.METRICS))
     _retype(properties, "metrics", {"anyOf": [metric, {"type": "array", "items": metric}]})
-    for key, cls in configurable_callbacks().items():
+    for key, cls in models.configurable_callbacks().items():
         arguments = _arguments(cls)
         if "monitor" in arguments["properties"]:
             _retype(arguments["properties"], "monitor", _ref("monitor"))
@@ -161,7 +153,7 @@ def _component(registry: Registry, name_key: str, shorthand: bool = True) -> dic
 def _arguments(cls: type) -> dict[str, Any]:
     """``cls``'s keyword arguments; those that name an activation, initializer or regularizer
     refer to that registry's names (the checks' suffix rule)."""
-    section = _section(arguments_model(cls), lambda key: _mentioned(cls.__doc__, key)
+    section = _section(models.arguments_model(cls), lambda key: _mentioned(cls.__doc__, key)
                        or f"{cls.__name__}'s {key}, as in Keras.")
     properties = section["properties"]
     for key, prop in properties.items():

@@ -94,15 +94,23 @@ def new_run_folder(runs_dir: Path | str, name: str) -> Path:
         raise RunDirError(f"could not create runs folder {runs_dir}: {cause(error)}") from error
     for number in range(1, MAX_SUFFIX + 1):
         candidate = runs_dir / (name if number == 1 else f"{name}-{number}")
-        try:
-            os.mkdir(candidate)
-        except FileExistsError:
+        if not make_run_dir(candidate):
             continue
-        except OSError as error:
-            raise RunDirError(f"could not create run directory {candidate}: {cause(error)}") from error
         _check_inside(candidate, runs_dir)
         return candidate
     raise RunDirError(f"could not create run directory {runs_dir / name}: names up to -{MAX_SUFFIX} are all taken")
+
+
+def make_run_dir(path: Path) -> bool:
+    """Create the run directory ``path`` with one ``os.mkdir``: True if this call made it, False if
+    it existed; any other failure is a :class:`RunDirError` naming the path and the cause."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        raise RunDirError(f"could not create run directory {path}: {cause(error)}") from error
+    return True
 
 
 def _check_inside(created: Path, runs_dir: Path) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io as text_io
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from nncli import io, runs
 from nncli.errors import RunDirError, UsageError
 from nncli.experiment.sweep.points import SweepRun
+from nncli.runs.names import make_run_dir
 
 SWEEP_FILE = "sweep.yaml"
 TABLE_FILE = "sweep.csv"
@@ -107,12 +107,7 @@ class Claim:
 
 def claim(run_path: Path, retry_failed: bool = False) -> Claim:
     """Create ``run_path`` (one ``os.mkdir``) if it is new, take its lock, and say what to do."""
-    try:
-        os.mkdir(run_path)
-    except FileExistsError:
-        pass
-    except OSError as error:
-        raise RunDirError(f"could not create run directory {run_path}: {io.cause(error)}") from error
+    make_run_dir(run_path)
     lock = runs.RunLock(run_path)
     try:
         lock.acquire()
