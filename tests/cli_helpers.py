@@ -62,6 +62,11 @@ def write_config(folder: Path, text: str, name: str = "experiment.yaml") -> Path
     return path
 
 
+def temp_files(folder: Path) -> list[Path]:
+    """The atomic writers' temporary files (``.NAME.*.tmp``) left in ``folder``."""
+    return [path for path in folder.iterdir() if path.name.startswith(".") and path.name.endswith(".tmp")]
+
+
 # -- real processes -----------------------------------------------------------------------------
 def process_env(**extra: str) -> dict[str, str]:
     """The current environment, the interpreter's bin folder first on PATH, no forced colours."""

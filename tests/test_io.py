@@ -12,28 +12,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from cli_helpers import temp_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from nncli.errors import DataError, NncliError, RunDirError, UsageError
-from nncli.io import (atomic_write_bytes, atomic_write_text, load_npz, read_json, read_text, save_npz, write_json,
-                      write_yaml)
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
-
-
-def temp_files(folder: Path) -> list[Path]:
-    return [path for path in folder.iterdir() if path.name.startswith(".") and path.name.endswith(".tmp")]
-
-
-def python_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")])
-    return env
-
-
+from nncli.io import (
+    atomic_write_bytes,
+    atomic_write_text,
+    load_npz,
+    read_json,
+    read_text,
+    save_npz,
+    write_json,
+    write_yaml,
+)
 
 # --------------------------------------------------------------------------- atomic writers
 

@@ -15,30 +15,29 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import process_env, temp_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nncli import runs
 from nncli.errors import RunDirError, UsageError
 from nncli.io import write_json, write_yaml
-from nncli.runs import HistoryWriter, RunDir, aggregate, best_epoch, effective_status, list_runs, read_history, validate_run_name
+from nncli.runs import (
+    HistoryWriter,
+    RunDir,
+    aggregate,
+    best_epoch,
+    effective_status,
+    list_runs,
+    read_history,
+    validate_run_name,
+)
 
 
 def create_run_dir(runs_dir, name):
     return RunDir.create(runs_dir, name).path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
-
-
-def temp_files(folder: Path) -> list[Path]:
-    return [path for path in folder.iterdir() if path.name.startswith(".") and path.name.endswith(".tmp")]
-
-
-def python_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")])
-    return env
 
 
 
@@ -144,7 +143,7 @@ def test_eight_processes_started_at_once_get_eight_folders(tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=python_env(),
+            env=process_env(),
         )
         for ready in ready_files
     ]
@@ -566,6 +565,6 @@ def test_importing_runs_adds_no_heavy_modules():
         "import sys, nncli; before = set(sys.modules); import nncli.runs; "
         "print(sorted(m for m in ('numpy', 'yaml', 'sklearn', 'matplotlib') if m in set(sys.modules) - before))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=python_env(), check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=process_env(), check=True)
     assert result.stdout.strip() == "[]"
 
