@@ -8,11 +8,11 @@ that is off by a factor, as a real bug would be.
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import numpy as np
 import pytest
+from loss_cases import loss_variants
 
 from nncli import Sequential, activations, layers, losses, regularizers
 from nncli.engine.gradcheck import DEFAULT_MAX_PER_TENSOR, TOLERANCES, gradcheck
@@ -73,16 +73,7 @@ def test_every_activation_passes(name):
     assert_passes(gradcheck(model, batch(), targets(model.loss, 2)))
 
 
-def _loss_variants() -> list[tuple[str, dict]]:
-    variants = []
-    for name in losses.LOSSES.names():
-        accepted = inspect.signature(losses.LOSSES[name]).parameters
-        variants.append((name, {}))
-        if "from_logits" in accepted:
-            variants.append((name, {"from_logits": True}))
-        if "label_smoothing" in accepted:
-            variants.append((name, {"label_smoothing": 0.1}))
-    return variants
+LOSS_VARIANTS = loss_variants()
 
 
 def _output_activation(loss: losses.Loss) -> str:
@@ -92,8 +83,8 @@ def _output_activation(loss: losses.Loss) -> str:
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
-@pytest.mark.parametrize("name, options", _loss_variants(),
-                         ids=[n + "".join(f"-{k}" for k in o) for n, o in _loss_variants()])
+@pytest.mark.parametrize("name, options", LOSS_VARIANTS,
+                         ids=[n + "".join(f"-{k}" for k in o) for n, o in LOSS_VARIANTS])
 def test_every_loss_passes(name, options, weighted):
     loss = losses.LOSSES[name](**options)
     units = 3

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+from loss_cases import loss_variants
 
 from nncli import activations, layers, losses, regularizers
 from nncli.engine.model import Sequential
@@ -92,22 +93,7 @@ def test_activation_forward_into_a_buffer_equals_call(name):
 
 
 # -- losses -----------------------------------------------------------------------------------
-def _loss_variants() -> list[tuple[str, dict[str, Any]]]:
-    """(loss name, constructor options) for every loss, with each of its options turned on."""
-    variants = []
-    for name in losses.LOSSES.names():
-        accepted = inspect.signature(losses.LOSSES[name]).parameters
-        variants.append((name, {}))
-        if "from_logits" in accepted:
-            variants.append((name, {"from_logits": True}))
-        if "label_smoothing" in accepted:
-            variants.append((name, {"label_smoothing": 0.1}))
-        if "from_logits" in accepted and "label_smoothing" in accepted:
-            variants.append((name, {"from_logits": True, "label_smoothing": 0.2}))
-    return variants
-
-
-LOSS_VARIANTS = _loss_variants()
+LOSS_VARIANTS = loss_variants()
 LOSS_IDS = [name + "".join(f"-{key}={value}" for key, value in options.items()) for name, options in LOSS_VARIANTS]
 
 
